@@ -1,0 +1,128 @@
+"""UNO helper process for :mod:`perfxl.office`; runs under the system Python that has ``uno``.
+
+The project's own interpreter usually cannot import ``uno`` (it lives only in the distro's
+Python), so ``perfxl.office`` starts this file with that interpreter. It keeps ONE bridge to
+the soffice process and answers requests read from stdin, one JSON object per line:
+
+    {"id": 1, "op": "recalculate" | "resave" | "to_pdf" | "run_macro",
+     "src": "/abs/in.xlsx", "dst": "/abs/tmp-out", "macro": "vnd.sun.star.script:..."}
+    -> {"id": 1, "ok": true} | {"id": 1, "ok": false, "error": "...", "fatal": bool}
+
+``fatal`` means the bridge to soffice is gone; the worker exits right after answering.
+It imports ``uno`` only inside functions so the module stays importable anywhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+XLSX = "Calc MS Excel 2007 XML"
+XLSM = "Calc MS Excel 2007 VBA XML"
+PDF = "calc_pdf_Export"
+NEVER_EXECUTE = 0  # com.sun.star.document.MacroExecutionMode
+ALWAYS_EXECUTE_NO_WARN = 4
+NO_UPDATE = 0  # com.sun.star.document.UpdateDocMode: never refresh external links on load
+# Import filters LibreOffice falls back to for files that are not workbooks at all; a corrupt
+# .xlsx would otherwise "load" as text and be written out as garbage.
+NOT_A_WORKBOOK = ("Text - txt - csv (StarCalc)", "calc_HTML_WebQuery", "HTML (StarCalc)")
+KEEP_FORMAT = {".xlsm": XLSM, ".xlsx": XLSX, ".ods": "calc8", ".xls": "MS Excel 97"}
+
+
+def _props(**kw: Any) -> tuple[Any, ...]:
+    from com.sun.star.beans import PropertyValue  # type: ignore[import-not-found]
+
+    out = []
+    for name, value in kw.items():
+        p = PropertyValue()
+        p.Name, p.Value = name, value
+        out.append(p)
+    return tuple(out)
+
+
+def _connect(conn: str, timeout: float) -> Any:
+    """Return the remote desktop, retrying until soffice has opened its pipe."""
+    import uno  # type: ignore[import-not-found]
+
+    local = uno.getComponentContext()
+    resolver = local.ServiceManager.createInstanceWithContext(
+        "com.sun.star.bridge.UnoUrlResolver", local
+    )
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            ctx = resolver.resolve(f"uno:{conn};urp;StarOffice.ComponentContext")
+            break
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+    return ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
+
+
+def _handle(desktop: Any, req: dict[str, Any]) -> None:
+    import uno  # type: ignore[import-not-found]
+
+    op = req["op"]
+    macros = op == "run_macro"
+    src_url = uno.systemPathToFileUrl(req["src"])
+    dst_url = uno.systemPathToFileUrl(req["dst"])
+    load = _props(
+        Hidden=True,
+        ReadOnly=True,  # never write back to src, no lock file next to it
+        MacroExecutionMode=ALWAYS_EXECUTE_NO_WARN if macros else NEVER_EXECUTE,
+        UpdateDocMode=NO_UPDATE,
+    )
+    doc = desktop.loadComponentFromURL(src_url, "_blank", 0, load)
+    if doc is None:
+        raise RuntimeError("无法识别的文件格式 (unrecognised format)")
+    try:
+        loaded_filter = next((p.Value for p in doc.getArgs() if p.Name == "FilterName"), "")
+        if not doc.supportsService("com.sun.star.sheet.SpreadsheetDocument") or (
+            loaded_filter in NOT_A_WORKBOOK
+        ):
+            raise RuntimeError(f"不是电子表格文件 (not a workbook; detected {loaded_filter!r})")
+        if op == "to_pdf":
+            doc.storeToURL(dst_url, _props(FilterName=PDF))
+            return
+        if macros:
+            doc.getScriptProvider().getScript(req["macro"]).invoke((), (), ())
+        # dst's extension picks the format, so an .xlsm never gets macro-less xlsx content
+        fmt = KEEP_FORMAT.get(Path(req["dst"]).suffix.lower()) or (
+            loaded_filter if macros else XLSX
+        )
+        doc.calculateAll()
+        doc.storeToURL(dst_url, _props(FilterName=fmt))
+    finally:
+        doc.close(True)
+
+
+def main() -> int:
+    conn, start_timeout = sys.argv[1], float(sys.argv[2])
+    desktop = _connect(conn, start_timeout)
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        req = json.loads(line)
+        resp: dict[str, Any] = {"id": req.get("id"), "ok": True}
+        try:
+            _handle(desktop, req)
+        except Exception as e:
+            fatal = type(e).__name__ in ("DisposedException", "RuntimeException") and (
+                "disposed" in str(e).lower() or "bridge" in str(e).lower()
+            )
+            msg = getattr(e, "Message", "") or str(e)
+            resp.update(ok=False, error=f"{type(e).__name__}: {msg}", fatal=fatal)
+        print(json.dumps(resp, ensure_ascii=False), flush=True)
+        if not resp["ok"] and resp["fatal"]:
+            return 1
+    with contextlib.suppress(Exception):  # stdin closed: shut soffice down cleanly
+        desktop.terminate()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
