@@ -28,8 +28,10 @@ err = Console(stderr=True, highlight=False)
 def _profile_for(filing: Filing, override: str | None) -> Profile:
     prof = load_profile(override or filing.profile)
     if filing.profile_version and filing.profile_version != prof.version and not override:
-        err.print(f"[yellow]提示：填报数据按评价框架 {prof.id} 版本 {filing.profile_version} 编制，"
-                  f"当前框架版本为 {prof.version}[/yellow]")
+        err.print(
+            f"[yellow]提示：填报数据按评价框架 {prof.id} 版本 {filing.profile_version} 编制，"
+            f"当前框架版本为 {prof.version}[/yellow]"
+        )
     return prof
 
 
@@ -47,8 +49,15 @@ def profiles_cmd() -> None:
         t.add_column(col)
     for pid in shipped_profiles():
         p = load_profile(pid)
-        t.add_row(p.id, p.version, p.title, "项目支出" if p.kind == "project" else "部门整体",
-                  f"{p.total}", str(len(p.walk())), p.basis or "")
+        t.add_row(
+            p.id,
+            p.version,
+            p.title,
+            "项目支出" if p.kind == "project" else "部门整体",
+            f"{p.total}",
+            str(len(p.walk())),
+            p.basis or "",
+        )
     out.print(t)
 
 
@@ -64,9 +73,11 @@ def profile_check(file: Path) -> None:
     p = load_profile_file(file)
     leaves = [n for _, n in p.walk() if not n.children]
     kinds = sorted({n.rule.kind for n in leaves if n.rule is not None})
-    out.print(f"[green]通过[/green]：{file} —— {p.title}（{p.id} 版本 {p.version}），"
-              f"一级指标 {len(p.indicators)} 个，末级指标 {len(leaves)} 个，总分 {p.total}，"
-              f"评分规则：{'、'.join(RULE_KIND_NAMES[k] for k in kinds)}")
+    out.print(
+        f"[green]通过[/green]：{file} —— {p.title}（{p.id} 版本 {p.version}），"
+        f"一级指标 {len(p.indicators)} 个，末级指标 {len(leaves)} 个，总分 {p.total}，"
+        f"评分规则：{'、'.join(RULE_KIND_NAMES[k] for k in kinds)}"
+    )
 
 
 @cli.command("schema")
@@ -99,8 +110,14 @@ def score_cmd(filing: Path, profile_id: str | None, as_json: bool) -> None:
 
 
 @cli.command("demo")
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("perfxl-demo"),
-              show_default=True, help="输出文件夹")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=Path("perfxl-demo"),
+    show_default=True,
+    help="输出文件夹",
+)
 def demo_cmd(output: Path) -> None:
     """在随附的示例上运行主要流程，结果写入输出文件夹。"""
     from .demo import run_demo
@@ -129,9 +146,12 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:
         if debug:
             raise
-        err.print(f"[red]内部错误[/red]：{type(exc).__name__}: {exc}\n"
-                  "这是 perfxl 的缺陷，请把命令和输入文件反馈给维护者"
-                  "（设置环境变量 PERFXL_DEBUG=1 可看到详细信息）。", soft_wrap=True)
+        err.print(
+            f"[red]内部错误[/red]：{type(exc).__name__}: {exc}\n"
+            "这是 perfxl 的缺陷，请把命令和输入文件反馈给维护者"
+            "（设置环境变量 PERFXL_DEBUG=1 可看到详细信息）。",
+            soft_wrap=True,
+        )
         sys.exit(EXIT_INTERNAL)
 
 

@@ -123,15 +123,17 @@ def explain(exc: ValidationError, file: str, lines: dict[Path_, int]) -> list[Pr
         kind = err["type"]
         ctx = err.get("ctx") or {}
         if kind == "union_tag_invalid":
-            msg = (
-                f"未知的类型「{ctx.get('tag')}」，可用的有：{ctx.get('expected_tags')}"
-            )
+            msg = f"未知的类型「{ctx.get('tag')}」，可用的有：{ctx.get('expected_tags')}"
         elif kind == "literal_error":
             msg = f"取值「{err.get('input')}」不允许，应为：{ctx.get('expected')}"
         elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
             bound = next(iter(ctx.values()), "")
-            word = {"greater_than_equal": "不能小于", "less_than_equal": "不能大于",
-                    "greater_than": "应大于", "less_than": "应小于"}[kind]
+            word = {
+                "greater_than_equal": "不能小于",
+                "less_than_equal": "不能大于",
+                "greater_than": "应大于",
+                "less_than": "应小于",
+            }[kind]
             msg = f"{word} {bound}（填的是 {err.get('input')}）"
         elif kind == "value_error":
             msg = str(ctx.get("error", err["msg"]))

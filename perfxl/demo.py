@@ -21,7 +21,9 @@ def example_files() -> list[Path]:
     here = Path(__file__).resolve().parent.parent / "examples"
     files = sorted(here.glob("*.yaml")) if here.is_dir() else []
     if not files:
-        raise InputError(Problem(str(here), "", "找不到随附的示例（examples/），请在源代码目录中安装后运行"))
+        raise InputError(
+            Problem(str(here), "", "找不到随附的示例（examples/），请在源代码目录中安装后运行")
+        )
     return files
 
 
@@ -35,9 +37,11 @@ def run_demo(output: Path, console: Console) -> None:
         print_score(console, result, filing, profile)
         console.print()
         stem = path.stem
-        write_text(output / "scores" / f"{stem}.json",
-                   json.dumps(score_json(result, filing, profile, path.name), ensure_ascii=False,
-                              indent=2) + "\n")
+        write_text(
+            output / "scores" / f"{stem}.json",
+            json.dumps(score_json(result, filing, profile, path.name), ensure_ascii=False, indent=2)
+            + "\n",
+        )
         rec = Console(record=True, width=140, file=io.StringIO())
         print_score(rec, result, filing, profile)
         write_text(output / "scores" / f"{stem}.txt", rec.export_text())

@@ -33,7 +33,9 @@ def load_filing(path: Path) -> Filing:
         return read_workbook(path)
     if suffix in (".xls", ".et"):
         raise InputError(
-            Problem(str(path), "", f"不支持 {suffix} 格式，请在 Excel 或 WPS 中另存为 .xlsx 后再处理")
+            Problem(
+                str(path), "", f"不支持 {suffix} 格式，请在 Excel 或 WPS 中另存为 .xlsx 后再处理"
+            )
         )
     raise InputError(
         Problem(str(path), "", "不认识的文件类型：应为 .yaml/.json 填报数据，或 .xlsx/.xlsm 工作簿")
@@ -69,9 +71,7 @@ def filing_to_yaml(filing: Filing) -> str:
 
 
 def filing_to_json(filing: Filing) -> str:
-    return json.dumps(
-        _plain(filing.model_dump(mode="json")), ensure_ascii=False, indent=2
-    )
+    return json.dumps(_plain(filing.model_dump(mode="json")), ensure_ascii=False, indent=2)
 
 
 def save_filing(filing: Filing, path: Path) -> None:

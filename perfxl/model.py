@@ -132,12 +132,16 @@ class Filing(_Model):
     goal_actual: str | None = Field(None, title="年度总体目标：实际完成情况")
     indicators: list[Indicator] = Field(default_factory=list, title="指标")
     group_scores: dict[str, Num] = Field(default_factory=dict, title="一级、二级指标得分（填报）")
-    group_remarks: dict[str, str] = Field(default_factory=dict, title="评价概述 / 说明（按指标编码）")
+    group_remarks: dict[str, str] = Field(
+        default_factory=dict, title="评价概述 / 说明（按指标编码）"
+    )
     total_score: Num | None = Field(None, title="总分（填报）")
     grade: str | None = Field(None, title="评价等级（填报）")
     finance: Finance | None = Field(None, title="收支情况（部门整体）")
     projects: list[Project] = Field(default_factory=list, title="项目支出明细（部门整体）")
-    texts: dict[str, str] = Field(default_factory=dict, title="文字部分（评价结论、存在问题、改进措施等）")
+    texts: dict[str, str] = Field(
+        default_factory=dict, title="文字部分（评价结论、存在问题、改进措施等）"
+    )
     sources: dict[str, Source] = Field(default_factory=dict, title="各项数值的来源位置")
 
     def where(self, path: str) -> Source | None:

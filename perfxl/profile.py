@@ -104,12 +104,23 @@ Rule = Annotated[
     Field(discriminator="kind"),
 ]
 RULE_KINDS = (
-    "execution_rate", "quantitative", "qualitative", "ratio", "penalty", "bands", "deduction",
+    "execution_rate",
+    "quantitative",
+    "qualitative",
+    "ratio",
+    "penalty",
+    "bands",
+    "deduction",
     "manual",
 )
 RULE_KIND_NAMES = {
-    "execution_rate": "预算执行率", "quantitative": "定量（按指标性质）", "qualitative": "定性",
-    "ratio": "比率", "penalty": "超限扣分", "bands": "分档", "deduction": "按次扣分",
+    "execution_rate": "预算执行率",
+    "quantitative": "定量（按指标性质）",
+    "qualitative": "定性",
+    "ratio": "比率",
+    "penalty": "超限扣分",
+    "bands": "分档",
+    "deduction": "按次扣分",
     "manual": "评价人员判定",
 }
 
@@ -123,7 +134,9 @@ class Node(_Strict):
     rule: Rule | None = None
     open: bool = False
     unit: str | None = None
-    formula: str | None = None  # how the value is measured, shown in the template (e.g. 在职人员数/编制数)
+    formula: str | None = (
+        None  # how the value is measured, shown in the template (e.g. 在职人员数/编制数)
+    )
     children: list[Node] = []
 
 
@@ -209,11 +222,17 @@ def _semantic_problems(p: Profile, file: str, lines: dict[Path_, int]) -> list[P
         for i, n in enumerate(nodes):
             here = (*path, i)
             if n.code in seen:
-                at((*here, "code"), f"编码「{n.code}」重复（与 {place_of(seen[n.code], lines)} 相同）")
+                at(
+                    (*here, "code"),
+                    f"编码「{n.code}」重复（与 {place_of(seen[n.code], lines)} 相同）",
+                )
             else:
                 seen[n.code] = (*here, "code")
             if n.children and n.rule is not None:
-                at((*here, "rule"), f"「{n.name}」有下级指标，不能再设评分规则（规则写在末级指标上）")
+                at(
+                    (*here, "rule"),
+                    f"「{n.name}」有下级指标，不能再设评分规则（规则写在末级指标上）",
+                )
             if n.open and n.children:
                 at((*here, "open"), f"「{n.name}」由单位自定三级指标（open），不能再列下级指标")
             if not n.children and not n.open and n.rule is None:
@@ -223,19 +242,26 @@ def _semantic_problems(p: Profile, file: str, lines: dict[Path_, int]) -> list[P
             if isinstance(n.rule, BandsRule) and n.weight is not None:
                 for j, b in enumerate(n.rule.bands):
                     if b.score > n.weight:
-                        at((*here, "rule", "bands", j, "score"),
-                           f"分档得分 {b.score} 超过「{n.name}」的分值 {n.weight}")
+                        at(
+                            (*here, "rule", "bands", j, "score"),
+                            f"分档得分 {b.score} 超过「{n.name}」的分值 {n.weight}",
+                        )
                     if b.min is not None and b.max is not None and b.min > b.max:
                         at((*here, "rule", "bands", j), f"分档下限 {b.min} 大于上限 {b.max}")
                 last = n.rule.bands[-1]
                 if last.min is not None and last.max is not None:
-                    at((*here, "rule", "bands"), "最后一档应不设上下限（兜底档），否则有的值无法评分")
+                    at(
+                        (*here, "rule", "bands"),
+                        "最后一档应不设上下限（兜底档），否则有的值无法评分",
+                    )
             weighted = [c for c in n.children if c.weight is not None]
             if n.weight is not None and n.children and len(weighted) == len(n.children):
                 total = sum((c.weight for c in weighted), Decimal(0))
                 if total != n.weight:
-                    at((*here, "weight"),
-                       f"「{n.name}」分值 {n.weight} 与下级分值合计 {total} 不等")
+                    at(
+                        (*here, "weight"),
+                        f"「{n.name}」分值 {n.weight} 与下级分值合计 {total} 不等",
+                    )
             elif n.weight is None and n.children and weighted:
                 at((*here, "weight"), f"「{n.name}」的下级有分值，本级也应填写分值")
             go(n.children, (*here, "children"), n)

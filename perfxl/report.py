@@ -20,9 +20,14 @@ def _s(d: Decimal | None) -> str | None:
     return None if d is None else format(d, "f")
 
 
-def score_table(result: ScoreResult, filing: Filing, profile: Profile, title: str | None = None) -> Table:
-    t = Table(title=title or f"{filing.header.name}（{filing.header.year}年度）{profile.title}",
-              show_lines=False, header_style="bold")
+def score_table(
+    result: ScoreResult, filing: Filing, profile: Profile, title: str | None = None
+) -> Table:
+    t = Table(
+        title=title or f"{filing.header.name}（{filing.header.year}年度）{profile.title}",
+        show_lines=False,
+        header_style="bold",
+    )
     t.add_column("编码")
     t.add_column("指标", no_wrap=True)
     t.add_column("分值", justify="right")
@@ -32,17 +37,43 @@ def score_table(result: ScoreResult, filing: Filing, profile: Profile, title: st
     for row in result.rows():
         code = row.code.split("#")[0] if row.indicator is None else ""
         mark = "" if row.stated is None or row.stated == row.score else " ≠"
-        note = "；".join(x for x in (row.basis if row.basis != "计算" else "", row.note or "",
-                                     "超目标偏离" if row.over_achieved else "",
-                                     f"等级 {row.grade}" if row.grade else "") if x)
+        note = "；".join(
+            x
+            for x in (
+                row.basis if row.basis != "计算" else "",
+                row.note or "",
+                "超目标偏离" if row.over_achieved else "",
+                f"等级 {row.grade}" if row.grade else "",
+            )
+            if x
+        )
         style = "bold" if row.level == 1 else None
-        t.add_row(code, LEVEL_INDENT.get(row.level, "      ") + row.name, fmt2(row.weight),
-                  fmt2(row.score), fmt2(row.stated, "") + mark, note, style=style)
+        t.add_row(
+            code,
+            LEVEL_INDENT.get(row.level, "      ") + row.name,
+            fmt2(row.weight),
+            fmt2(row.score),
+            fmt2(row.stated, "") + mark,
+            note,
+            style=style,
+        )
     t.add_section()
-    t.add_row("", "总分", fmt2(profile.total), fmt2(result.total), fmt2(result.stated_total, ""),
-              "；".join(x for x in ("已按不适用指标折算" if result.rescaled else "",
-                                    f"执行率封顶 {result.cap}" if result.cap is not None else "") if x),
-              style="bold")
+    t.add_row(
+        "",
+        "总分",
+        fmt2(profile.total),
+        fmt2(result.total),
+        fmt2(result.stated_total, ""),
+        "；".join(
+            x
+            for x in (
+                "已按不适用指标折算" if result.rescaled else "",
+                f"执行率封顶 {result.cap}" if result.cap is not None else "",
+            )
+            if x
+        ),
+        style="bold",
+    )
     t.add_row("", "评价等级", "", result.grade, result.stated_grade or "", "", style="bold")
     return t
 
@@ -54,7 +85,9 @@ def summary_lines(result: ScoreResult) -> list[str]:
         lines.append(f"执行数与年初预算比：{result.execution_rate_initial:.2f}%")
     lines.append(f"总分：{fmt2(result.total)}　等级：{result.grade}")
     if result.stated_total is not None and result.stated_total != result.total:
-        lines.append(f"注意：填报总分 {fmt2(result.stated_total)} 与复算总分 {fmt2(result.total)} 不一致")
+        lines.append(
+            f"注意：填报总分 {fmt2(result.stated_total)} 与复算总分 {fmt2(result.total)} 不一致"
+        )
     if result.stated_grade and result.stated_grade != result.grade:
         lines.append(f"注意：填报等级「{result.stated_grade}」与复算等级「{result.grade}」不一致")
     return lines
@@ -78,14 +111,17 @@ def _row_json(row: NodeScore) -> dict[str, Any]:
         "basis": row.basis,
         "note": row.note,
         "applicable": row.applicable,
-        "band": None if row.band is None else {"low": _s(row.band[0]), "high": _s(row.band[1]),
-                                               "high_inclusive": row.band[2]},
+        "band": None
+        if row.band is None
+        else {"low": _s(row.band[0]), "high": _s(row.band[1]), "high_inclusive": row.band[2]},
         "over_achieved": row.over_achieved,
         "grade": row.grade,
     }
 
 
-def score_json(result: ScoreResult, filing: Filing, profile: Profile, file: str | None = None) -> dict[str, Any]:
+def score_json(
+    result: ScoreResult, filing: Filing, profile: Profile, file: str | None = None
+) -> dict[str, Any]:
     """Decimals are strings so no program reads 9.99 back as a binary float."""
     return {
         "file": file,

@@ -210,7 +210,9 @@ class _Scorer:
                 if n.weight > 0:
                     n.grade = self.p.grade(r2(n.score / n.weight * self.p.total))
         t = self.f.funds.total
-        initial_rate = percent(t.executed, t.initial) if t.executed is not None and t.initial else None
+        initial_rate = (
+            percent(t.executed, t.initial) if t.executed is not None and t.initial else None
+        )
         return ScoreResult(
             profile=self.p.id,
             execution_rate=self.rate,
@@ -240,15 +242,22 @@ class _Scorer:
             if not self._has_detail(node) and stated is not None:
                 weight = node.weight if node.weight is not None else stated
                 return NodeScore(
-                    node.code, node.name, level, weight, clamp(r2(stated), ZERO, weight),
-                    stated=stated, basis="填报（无明细）",
+                    node.code,
+                    node.name,
+                    level,
+                    weight,
+                    clamp(r2(stated), ZERO, weight),
+                    stated=stated,
+                    basis="填报（无明细）",
                     note="未填报下级指标明细，按填报的本级得分计分",
                 )
             kids = [self.node(c, level + 1) for c in node.children]
             return self._group(node, level, kids, stated)
         return self.fixed_leaf(node, level)
 
-    def _group(self, node: Node, level: int, kids: list[NodeScore], stated: Decimal | None) -> NodeScore:
+    def _group(
+        self, node: Node, level: int, kids: list[NodeScore], stated: Decimal | None
+    ) -> NodeScore:
         weight = node.weight if node.weight is not None else sum((k.weight for k in kids), ZERO)
         score = sum((k.score for k in kids), ZERO)
         return NodeScore(node.code, node.name, level, weight, score, stated=stated, children=kids)
@@ -308,7 +317,11 @@ class _Scorer:
             if ind is None:
                 out.basis, out.note = "缺数", "未填报"
                 return
-            direction = rule.direction if isinstance(rule, QuantitativeRule) and rule.direction else ind.direction
+            direction = (
+                rule.direction
+                if isinstance(rule, QuantitativeRule) and rule.direction
+                else ind.direction
+            )
             if isinstance(rule, QualitativeRule):
                 direction = "定性"
             self._directional(out, ind, direction, weight)
@@ -317,7 +330,13 @@ class _Scorer:
         ind = self.f.indicators[idx]
         weight = ind.weight if ind.weight is not None else ZERO
         out = NodeScore(
-            f"{ind.code}#{idx}", ind.name or "", level, weight, ZERO, stated=ind.score, indicator=idx
+            f"{ind.code}#{idx}",
+            ind.name or "",
+            level,
+            weight,
+            ZERO,
+            stated=ind.score,
+            indicator=idx,
         )
         if not ind.applicable:
             out.applicable, out.basis, out.note = False, "不适用", "单位填报本项不适用"
@@ -325,7 +344,9 @@ class _Scorer:
         self._directional(out, ind, ind.direction, weight)
         return out
 
-    def _directional(self, out: NodeScore, ind: Indicator, direction: str | None, weight: Decimal) -> None:
+    def _directional(
+        self, out: NodeScore, ind: Indicator, direction: str | None, weight: Decimal
+    ) -> None:
         if direction == "定性":
             out.basis = "判定"
             out.band = qualitative_band(ind.actual_text, weight)
@@ -345,7 +366,9 @@ class _Scorer:
         if ind.target is None or ind.actual is None:
             out.basis, out.note = "缺数", "年度指标值或实际完成值未填（或不是数字）"
             return
-        score = quantitative_score(direction, ind.target, ind.actual, weight, self.opts.inverse_variant)
+        score = quantitative_score(
+            direction, ind.target, ind.actual, weight, self.opts.inverse_variant
+        )
         oa = self.opts.over_achievement
         if is_over_achieved(direction, ind.target, ind.actual, oa.threshold):
             out.over_achieved = True
