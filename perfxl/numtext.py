@@ -180,6 +180,8 @@ def _strip_unit(s: str, units: tuple[str, ...]) -> tuple[str, str | None]:
 
 
 def _hint_for(core: str, original: str, what: str) -> str | None:
+    if re.search(r"[0-9]亿", original):
+        return "不支持以「亿」为单位，请折算后填写"
     if any(ch in _CHINESE_NUMERALS for ch in original):
         return "含有中文数字，请用阿拉伯数字填写"
     if "。" in core:

@@ -1,0 +1,31 @@
+"""Small helpers shared by the benchmarks: timing and peak memory, printed plainly."""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process so far (Linux reports KiB)."""
+    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kib / 1024 if sys.platform != "darwin" else kib / 1024 / 1024
+
+
+@contextmanager
+def timed(label: str, count: int, unit: str = "份"):
+    start = time.perf_counter()
+    yield
+    secs = time.perf_counter() - start
+    rate = count / secs if secs else float("inf")
+    print(
+        f"{label}: {count} {unit}, {secs:.3f} s, {rate:,.0f} {unit}/s, "
+        f"{secs / count * 1000:.3f} ms/{unit}, 峰值内存 {peak_rss_mib():.0f} MiB"
+    )
+
+
+def best_of(n: int, fn: Callable[[], float]) -> float:
+    return min(fn() for _ in range(n))
