@@ -86,16 +86,17 @@ def _handle(desktop: Any, req: dict[str, Any]) -> None:
             loaded_filter in NOT_A_WORKBOOK
         ):
             raise RuntimeError(f"不是电子表格文件 (not a workbook; detected {loaded_filter!r})")
-        if op == "to_pdf":
-            doc.storeToURL(dst_url, _props(FilterName=PDF))
-            return
         if macros:
             doc.getScriptProvider().getScript(req["macro"]).invoke((), (), ())
-        # dst's extension picks the format, so an .xlsm never gets macro-less xlsx content
-        fmt = KEEP_FORMAT.get(Path(req["dst"]).suffix.lower()) or (
-            loaded_filter if macros else XLSX
-        )
+        # xlsx import keeps the file's cached results (stale or absent when written by
+        # Python), and the PDF export prints them as they are, so always recalculate.
         doc.calculateAll()
+        if op == "to_pdf":
+            fmt = PDF
+        else:  # dst's extension picks the format, so an .xlsm never gets macro-less content
+            fmt = KEEP_FORMAT.get(Path(req["dst"]).suffix.lower()) or (
+                loaded_filter if macros else XLSX
+            )
         doc.storeToURL(dst_url, _props(FilterName=fmt))
     finally:
         doc.close(True)
@@ -111,10 +112,9 @@ def main() -> int:
         try:
             _handle(desktop, req)
         except Exception as e:
-            fatal = type(e).__name__ in ("DisposedException", "RuntimeException") and (
-                "disposed" in str(e).lower() or "bridge" in str(e).lower()
-            )
             msg = getattr(e, "Message", "") or str(e)
+            # UNO exception class names are dotted, e.g. com.sun.star.lang.DisposedException
+            fatal = type(e).__name__.endswith("DisposedException") or "disposed" in msg.lower()
             resp.update(ok=False, error=f"{type(e).__name__}: {msg}", fatal=fatal)
         print(json.dumps(resp, ensure_ascii=False), flush=True)
         if not resp["ok"] and resp["fatal"]:

@@ -4,6 +4,11 @@ Checks and scoring work on this model only, so the same code serves a file on di
 Excel book and a bureau's batch. Where each value came from is kept in `sources`, keyed by
 its field path (e.g. "funds.total.budget", "indicators.3.actual"), so a finding can point
 at a cell without the values themselves carrying workbook baggage.
+
+Field paths are dotted, with list positions as numbers: "header.name", "funds.total.budget",
+"indicators.3.actual", "group_scores.2", "finance.income.0.amount", "projects.1.spent",
+"texts.存在问题". The same paths key `sources`, name the target of a finding, and are what
+template layouts map to cells and defined names.
 """
 
 from __future__ import annotations
@@ -146,6 +151,22 @@ class Filing(_Model):
 
     def where(self, path: str) -> Source | None:
         return self.sources.get(path)
+
+    def value(self, path: str) -> object:
+        """The value at a field path ("funds.total.budget", "indicators.3.actual",
+        "group_scores.2", "texts.存在问题"); None when any step is absent."""
+        cur: object = self
+        for part in path.split("."):
+            if cur is None:
+                return None
+            if isinstance(cur, dict):
+                cur = cur.get(part)
+            elif isinstance(cur, list):
+                i = int(part)
+                cur = cur[i] if 0 <= i < len(cur) else None
+            else:
+                cur = getattr(cur, part, None)
+        return cur
 
 
 def filing_json_schema() -> dict:

@@ -7,7 +7,7 @@ server to reproduce what they will see, so this module drives one headless ``sof
 ``uno`` is importable only from the distro's Python, not from the project venv, so an
 :class:`Office` runs two processes: soffice itself (private profile, named pipe) and
 ``_uno_worker.py`` under that system Python, holding one UNO connection and answering JSON
-lines on stdin/stdout. Start-up costs a few seconds; each later file is cheap.
+lines on stdin/stdout. Start-up costs one to two seconds; each later small file ~0.1 s.
 """
 
 from __future__ import annotations
@@ -85,8 +85,10 @@ class Office:
 
     def start(self) -> None:
         """Start soffice and the worker unless running; waits until UNO answers."""
-        if self._worker is not None:
-            return
+        if self._worker is not None and self._soffice is not None:
+            if self._worker.poll() is None and self._soffice.poll() is None:
+                return
+            self.close(kill=True)  # one of them died since the last request: start afresh
         soffice = find_soffice()
         if soffice is None:
             raise OfficeError(f"{_MISSING} (LibreOffice not found)")
@@ -100,9 +102,9 @@ class Office:
         cmd = [
             soffice,
             f"-env:UserInstallation={(self._tmp / 'profile').as_uri()}",
-            "--headless", "--invisible", "--nologo", "--norestore", "--nodefault",
-            "--nolockcheck", f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext",
-        ]  # fmt: skip
+            *("--headless", "--invisible", "--nologo", "--norestore", "--nodefault"),
+            f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext",
+        ]
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONHOME", "PYTHONPATH")}
         try:
             with open(self._tmp / "soffice.log", "wb") as log:
@@ -113,24 +115,27 @@ class Office:
             with open(self._tmp / "worker.log", "wb") as log:
                 self._worker = subprocess.Popen(
                     [UNO_PYTHON, str(_WORKER), f"pipe,name={pipe}", str(self.start_timeout)],
-                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env,
-                )  # fmt: skip
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=log,
+                    env=env,
+                )
             self._buf = b""
             self._readline(time.monotonic() + self.start_timeout + 5, "LibreOffice 启动超时")
         except BaseException:
-            self.close()
+            self.close(kill=True)
             raise
 
-    def close(self) -> None:
-        """Stop both processes (gracefully, then by signal) and delete the temp profile."""
+    def close(self, *, kill: bool = False) -> None:
+        """Stop both processes (gracefully unless ``kill``) and delete the temp profile."""
         worker, soffice, tmp = self._worker, self._soffice, self._tmp
         self._worker = self._soffice = self._tmp = None
         if worker is not None:
             with contextlib.suppress(OSError):
                 worker.stdin.close()  # type: ignore[union-attr]  # worker then terminates soffice
-            _reap(worker, 5)
+            _reap(worker, 5, group=False, hard=kill)
         if soffice is not None:
-            _reap(soffice, 10, group=True)
+            _reap(soffice, 10, group=True, hard=kill)
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
 
@@ -149,25 +154,31 @@ class Office:
         return self._run("resave", src, dst)
 
     def to_pdf(self, src: StrPath, dst: StrPath) -> Path:
-        """Export with ``calc_pdf_Export`` (macros disabled), as printed by a unit."""
+        """Recalculate, then export with ``calc_pdf_Export`` (macros disabled).
+
+        Without the recalculation the PDF would print the file's stale cached values.
+        """
         return self._run("to_pdf", src, dst)
 
     def run_macro(self, src: StrPath, dst: StrPath, macro_url: str) -> Path:
-        """Open WITH macros enabled, run ``macro_url``, store ``dst`` in the source's format.
+        """Open WITH macros enabled, run ``macro_url``, recalculate, store ``dst``.
 
-        Only for our own templates in tests: it executes code from the file. ``macro_url`` is
-        a script URL, e.g. ``vnd.sun.star.script:Standard.Module1.Main?language=Basic&
-        location=document`` (VBA modules of an .xlsm live in library ``VBAProject``). An
-        .xlsm stays "Calc MS Excel 2007 VBA XML", an .xlsx stays xlsx, an .ods stays ods.
+        Only for our own templates in tests: it executes code from the file (including its
+        on-load handlers). ``macro_url`` is a script URL, e.g. ``vnd.sun.star.script:Standard.
+        Module1.Main?language=Basic&location=document``; VBA modules of an .xlsm live in the
+        library ``VBAProject``. dst's extension picks the format (.xlsm -> "Calc MS Excel 2007
+        VBA XML", keeping vbaProject.bin; .xlsx; .ods), else the source's own format.
+        Headless LibreOffice dismisses MsgBox and silently aborts a macro on a Basic runtime
+        error (no exception), so check the macro's effect in the output.
         """
         return self._run("run_macro", src, dst, macro_url)
 
     # -- plumbing --------------------------------------------------------------------------
     def _run(self, op: str, src: StrPath, dst: StrPath, macro: str = "") -> Path:
-        s, d = Path(src).resolve(), Path(dst).resolve()
+        s, d = Path(src).resolve(), Path(dst).absolute()
         if not s.is_file():
             raise OfficeError(f"源文件不存在：{s} (source file not found)")
-        if s == d:
+        if s == d.resolve():
             raise OfficeError(f"输出文件不能覆盖源文件：{s} (dst must differ from src)")
         if not d.parent.is_dir():
             raise OfficeError(f"输出目录不存在：{d.parent} (output folder missing)")
@@ -192,18 +203,19 @@ class Office:
             self._worker.stdin.write(json.dumps(req, ensure_ascii=False).encode() + b"\n")
             self._worker.stdin.flush()
             line = self._readline(
-                time.monotonic() + self.timeout, f"LibreOffice 处理文件 {src.name} 超时"
+                time.monotonic() + self.timeout,
+                f"LibreOffice 处理文件 {src.name} 超时（{self.timeout:g} 秒）",
             )
             resp = json.loads(line)
         except OfficeError:
-            self.close()  # soffice may be wedged; restart on the next request
+            self.close(kill=True)  # soffice may be wedged; restart on the next request
             raise
         except OSError as e:
-            self.close()
+            self.close(kill=True)
             raise OfficeError(f"LibreOffice 进程异常退出 (worker pipe broken: {e})") from e
         if not resp.get("ok"):
             if resp.get("fatal"):
-                self.close()
+                self.close(kill=True)
             raise OfficeError(f"LibreOffice 处理文件 {src.name} 失败 ({resp.get('error')})")
 
     def _readline(self, deadline: float, timeout_msg: str) -> bytes:
@@ -234,14 +246,15 @@ class Office:
         return f": {tail}" if tail else ""
 
 
-def _reap(proc: subprocess.Popen[bytes], grace: float, group: bool = False) -> None:
-    """Wait up to ``grace`` s, then SIGTERM, then SIGKILL (the whole session if ``group``)."""
+def _reap(proc: subprocess.Popen[bytes], grace: float, *, group: bool, hard: bool) -> None:
+    """Wait ``grace`` s, then SIGTERM, then SIGKILL; ``hard`` kills at once (wedged soffice)."""
 
     def kill(sig: int) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, sig) if group else proc.send_signal(sig)
 
-    for sig, wait in ((0, grace), (signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+    steps = [(0, grace), (signal.SIGTERM, 5.0)] if not hard else []
+    for sig, wait in [*steps, (signal.SIGKILL, 5.0)]:
         if sig:
             kill(sig)
         try:
