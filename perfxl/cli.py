@@ -125,6 +125,23 @@ def demo_cmd(output: Path) -> None:
     run_demo(output, out)
 
 
+def _register_plugins() -> None:
+    """Command groups that live in their own modules (workbook, check) add themselves here."""
+    import importlib
+
+    for mod in ("perfxl.cli_workbook", "perfxl.cli_check"):
+        try:
+            module = importlib.import_module(mod)
+        except ModuleNotFoundError as exc:
+            if exc.name != mod:
+                raise
+            continue
+        module.register(cli)
+
+
+_register_plugins()
+
+
 def main(argv: list[str] | None = None) -> None:
     debug = bool(os.environ.get("PERFXL_DEBUG"))
     try:
