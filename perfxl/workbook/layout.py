@@ -1,0 +1,427 @@
+"""Where every field of a profile's table lives: sheets, cells and defined names.
+
+The template writer and the workbook reader both work from this one description, so a
+field is placed and found in exactly one way. Everything the library reads or computes
+has a workbook-scoped defined name (prefix `pf_`); a unit that inserts rows inside a block
+or restyles a sheet is still read right, because names move with their cells in Excel.
+
+Conventions of the tables perfxl writes:
+* Inputs are what the unit states (including its own scores: 得分 / 自评得分 / 评价得分).
+* Formula cells show what follows from the inputs: 执行率, its score, totals, grade, shares,
+  and a 复算得分 column with the score the official rule gives, beside the stated one.
+* A field whose cell is a formula is read back as the value the formula shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal
+
+from ..profile import Node, Profile
+
+Role = Literal["input", "formula", "constant"]
+Kind = Literal[
+    "money", "pct", "score", "number", "text", "longtext", "int", "code", "direction", "level"
+]
+
+META_SHEET = "_perfxl"
+TEMPLATE_FORMAT = "1"  # the contract below; bump when a name or a block's columns change
+
+DEFAULT_ROWS_PER_GROUP = 5  # blank 三级 rows per 二级 in a project template
+DEFAULT_PROJECT_ROWS = 30  # 项目支出明细 rows in a department template
+DEFAULT_INCOME_ROWS = 8  # 收入 lines in a department template
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A single named cell (possibly the top-left of a merged range)."""
+
+    name: str  # defined name
+    sheet: str
+    ref: str  # A1 of the value cell, e.g. "C6"
+    path: str | None  # model field path it holds, None for computed-only cells
+    role: Role
+    kind: Kind
+    label: str = ""
+    span: str | None = None  # merged range containing `ref`, e.g. "B3:F3"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: (
+        str  # attribute of the row's model object (Indicator, Project, IncomeLine), or "recomputed"
+    )
+    letter: str
+    role: Role
+    kind: Kind
+    header: str
+
+
+@dataclass(frozen=True)
+class Block:
+    """A run of rows of one kind: the 三级 of a 二级, one department indicator, projects, income."""
+
+    name: str  # defined name over the data rows, first..last column
+    sheet: str
+    first_row: int
+    rows: int
+    columns: tuple[Column, ...]
+    list_path: str  # "indicators" | "projects" | "finance.income"
+    fixed: dict[str, str] = field(default_factory=dict)  # model attrs implied by the block (code)
+
+    @property
+    def last_row(self) -> int:
+        return self.first_row + self.rows - 1
+
+    @property
+    def ref(self) -> str:
+        return f"{self.columns[0].letter}{self.first_row}:{self.columns[-1].letter}{self.last_row}"
+
+    def column(self, key: str) -> Column:
+        return next(c for c in self.columns if c.key == key)
+
+
+@dataclass
+class Layout:
+    profile: Profile
+    sheets: list[str]
+    cells: list[Cell]
+    blocks: list[Block]
+    group_rows: dict[str, int] = field(default_factory=dict)  # 一级 code → summary row (department)
+
+    def cell(self, name: str) -> Cell:
+        return next(c for c in self.cells if c.name == name)
+
+    def by_path(self) -> dict[str, Cell]:
+        return {c.path: c for c in self.cells if c.path}
+
+    @property
+    def form_sheet(self) -> str:
+        """The sheet with the scores, where the 审核 banner sits."""
+        return self.sheets[0] if self.profile.kind == "project" else "评分表"
+
+
+def code_name(code: str) -> str:
+    """Indicator code → name part: "2.1" → "2_1"."""
+    return code.replace(".", "_").replace("-", "_")
+
+
+FUND_FIELDS = ("initial", "budget", "executed")
+
+
+def _meta_cells() -> list[Cell]:
+    return [
+        Cell("pf_meta_profile", META_SHEET, "B1", None, "constant", "code", "profile"),
+        Cell("pf_meta_version", META_SHEET, "B2", None, "constant", "code", "profile_version"),
+        Cell("pf_meta_format", META_SHEET, "B3", None, "constant", "code", "template_format"),
+    ]
+
+
+# ------------------------------------------------------------------ project-2020 style
+
+PROJECT_COLUMNS = (
+    Column("name", "C", "input", "text", "三级指标"),
+    Column("direction", "D", "input", "direction", "指标性质"),
+    Column("unit", "E", "input", "text", "度量单位"),
+    Column("target", "F", "input", "number", "年度指标值"),
+    Column("actual", "G", "input", "number", "实际完成值"),
+    Column("weight", "H", "input", "score", "分值"),
+    Column("score", "I", "input", "score", "得分"),
+    Column("explanation", "J", "input", "longtext", "偏差原因分析及改进措施"),
+    Column("recomputed", "K", "formula", "score", "复算得分"),
+)
+PROJECT_INDICATOR_HEADER_ROW = 12
+
+
+def _project_layout(profile: Profile, rows_per_group: int | dict[str, int]) -> Layout:
+    s = profile.title[:31]
+    cells = [
+        Cell("pf_year", s, "A2", "header.year", "input", "int", "年度", "A2:J2"),
+        Cell("pf_name", s, "B3", "header.name", "input", "text", "项目名称", "B3:F3"),
+        Cell("pf_unit_code", s, "H3", "header.unit_code", "input", "code", "单位编码", "H3:J3"),
+        Cell("pf_department", s, "B4", "header.department", "input", "text", "主管部门", "B4:F4"),
+        Cell("pf_unit", s, "H4", "header.unit", "input", "text", "实施单位", "H4:J4"),
+    ]
+    for row, line in zip((6, 7, 8, 9), ("total", "fiscal", "carryover", "other"), strict=True):
+        for letter, f in zip("CDE", FUND_FIELDS, strict=True):
+            cells.append(
+                Cell(
+                    f"pf_funds_{line}_{f}",
+                    s,
+                    f"{letter}{row}",
+                    f"funds.{line}.{f}",
+                    "input",
+                    "money",
+                )
+            )
+    exec_node = next(
+        n for _, n in profile.walk() if n.rule is not None and n.rule.kind == "execution_rate"
+    )
+    cells += [
+        Cell("pf_exec_weight", s, "F6", None, "constant", "score", "分值"),
+        Cell("pf_funds_total_rate", s, "G6", "funds.total.rate", "formula", "pct", "执行率"),
+        Cell("pf_funds_total_score", s, "H6", "funds.total.score", "formula", "score", "得分"),
+        Cell("pf_exec_recomputed", s, "K6", None, "formula", "score", "复算得分"),
+        Cell(
+            "pf_goal_expected",
+            s,
+            "B11",
+            "goal_expected",
+            "input",
+            "longtext",
+            "预期目标",
+            "B11:F11",
+        ),
+        Cell(
+            "pf_goal_actual",
+            s,
+            "G11",
+            "goal_actual",
+            "input",
+            "longtext",
+            "实际完成情况",
+            "G11:J11",
+        ),
+    ]
+    blocks = []
+    row = PROJECT_INDICATOR_HEADER_ROW + 1
+    for top in profile.indicators:
+        if top is exec_node:
+            continue
+        for child in top.children or [top]:
+            blocks.append(
+                Block(
+                    f"pf_ind_{code_name(child.code)}",
+                    s,
+                    row,
+                    rows_per_group,
+                    PROJECT_COLUMNS,
+                    "indicators",
+                    {"code": child.code},
+                )
+            )
+            row += rows_per_group
+    cells += [
+        Cell("pf_total_weight", s, f"H{row}", None, "constant", "score", "分值"),
+        Cell("pf_total_score", s, f"I{row}", "total_score", "formula", "score", "总分"),
+        Cell("pf_grade", s, f"J{row}", "grade", "formula", "text", "评价等级"),
+        Cell("pf_total_recomputed", s, f"K{row}", None, "formula", "score", "复算总分"),
+        Cell("pf_grade_recomputed", s, f"K{row + 1}", None, "formula", "text", "复算等级"),
+    ]
+    cells += _meta_cells()
+    return Layout(profile, [s, "填表说明"], cells, blocks)
+
+
+# ------------------------------------------------------------------ department style
+
+DEPT_INDICATOR_COLUMNS = (
+    Column("actual", "F", "input", "number", "实际值"),
+    Column("score", "G", "input", "score", "自评得分"),
+    Column("explanation", "H", "input", "longtext", "扣分原因"),
+    Column("recomputed", "I", "formula", "score", "复算得分"),
+)
+PROJECT_LIST_COLUMNS = (
+    Column("name", "A", "input", "text", "项目名称"),
+    Column("level", "B", "input", "level", "项目级次"),
+    Column("parent", "C", "input", "text", "所属一级项目"),
+    Column("initial", "D", "input", "money", "年初预算"),
+    Column("adjusted", "E", "input", "money", "调整预算"),
+    Column("spent", "F", "input", "money", "实际支出"),
+    Column("rate", "G", "formula", "pct", "执行率"),
+)
+INCOME_COLUMNS = (
+    Column("name", "A", "input", "text", "收入来源"),
+    Column("amount", "B", "input", "money", "金额（万元）"),
+)
+DEPT_TEXTS = ("评价结论", "存在问题", "改进措施")
+SCORE_SHEET_FIRST_ROW = 4  # header rows 1-3: title, year, column headers
+
+
+def _dept_layout(profile: Profile, project_rows: int, income_rows: int) -> Layout:
+    info, money, plist, form, texts = "基本信息", "收支情况", "项目支出明细", "评分表", "问题与改进"
+    cells = [
+        Cell("pf_year", info, "A2", "header.year", "input", "int", "年度", "A2:D2"),
+        Cell("pf_name", info, "B3", "header.name", "input", "text", "部门（单位）名称", "B3:D3"),
+        Cell(
+            "pf_department", info, "B4", "header.department", "input", "text", "主管部门", "B4:D4"
+        ),
+        Cell("pf_unit", info, "B5", "header.unit", "input", "text", "预算单位", "B5:D5"),
+        Cell("pf_unit_code", info, "B6", "header.unit_code", "input", "code", "单位编码", "B6:D6"),
+        Cell(
+            "pf_funds_total_initial",
+            info,
+            "B8",
+            "funds.total.initial",
+            "input",
+            "money",
+            "年初预算数",
+        ),
+        Cell(
+            "pf_funds_total_budget",
+            info,
+            "B9",
+            "funds.total.budget",
+            "input",
+            "money",
+            "全年预算数（调整预算）",
+        ),
+        Cell(
+            "pf_funds_total_executed",
+            info,
+            "B10",
+            "funds.total.executed",
+            "input",
+            "money",
+            "全年执行数（决算支出）",
+        ),
+        Cell(
+            "pf_funds_total_rate", info, "B11", "funds.total.rate", "formula", "pct", "预算执行率"
+        ),
+        Cell("pf_rate_initial", info, "B12", None, "formula", "pct", "执行数与年初预算比"),
+    ]
+    income_first = 3
+    income = Block("pf_income", money, income_first, income_rows, INCOME_COLUMNS, "finance.income")
+    r = income_first + income_rows
+    cells += [
+        Cell(
+            "pf_fin_income_total",
+            money,
+            f"B{r}",
+            "finance.income_total",
+            "input",
+            "money",
+            "收入合计",
+        ),
+        Cell("pf_fin_basic", money, f"B{r + 3}", "finance.basic", "input", "money", "基本支出"),
+        Cell(
+            "pf_fin_basic_share",
+            money,
+            f"C{r + 3}",
+            "finance.basic_share",
+            "formula",
+            "pct",
+            "占比",
+        ),
+        Cell("pf_fin_project", money, f"B{r + 4}", "finance.project", "input", "money", "项目支出"),
+        Cell(
+            "pf_fin_project_share",
+            money,
+            f"C{r + 4}",
+            "finance.project_share",
+            "formula",
+            "pct",
+            "占比",
+        ),
+        Cell(
+            "pf_fin_expenditure_total",
+            money,
+            f"B{r + 5}",
+            "finance.expenditure_total",
+            "input",
+            "money",
+            "支出合计",
+        ),
+    ]
+    projects = Block("pf_projects", plist, 3, project_rows, PROJECT_LIST_COLUMNS, "projects")
+    pr = 3 + project_rows
+    cells += [
+        Cell("pf_projects_initial", plist, f"D{pr}", None, "formula", "money", "一级项目合计"),
+        Cell("pf_projects_adjusted", plist, f"E{pr}", None, "formula", "money"),
+        Cell("pf_projects_spent", plist, f"F{pr}", None, "formula", "money"),
+    ]
+    blocks = [income, projects]
+    row = SCORE_SHEET_FIRST_ROW
+    group_rows: dict[str, int] = {}
+    for top in profile.indicators:
+        for leaf in _leaves(top):
+            blocks.append(
+                Block(
+                    f"pf_ind_{code_name(leaf.code)}",
+                    form,
+                    row,
+                    1,
+                    DEPT_INDICATOR_COLUMNS,
+                    "indicators",
+                    {"code": leaf.code},
+                )
+            )
+            row += 1
+    row += 1  # blank line, then the 一级 summary (评分汇总) header, then its rows
+    summary_header = row
+    row += 1
+    for top in profile.indicators:
+        c = code_name(top.code)
+        group_rows[top.code] = row
+        cells += [
+            Cell(
+                f"pf_group_{c}_score",
+                form,
+                f"C{row}",
+                f"group_scores.{top.code}",
+                "input",
+                "score",
+                "评价得分",
+            ),
+            Cell(f"pf_group_{c}_recomputed", form, f"D{row}", None, "formula", "score", "复算得分"),
+            Cell(f"pf_group_{c}_grade", form, f"E{row}", None, "formula", "text", "评价等级"),
+            Cell(
+                f"pf_group_{c}_remark",
+                form,
+                f"F{row}",
+                f"group_remarks.{top.code}",
+                "input",
+                "text",
+                "评价概述",
+                f"F{row}:H{row}",
+            ),
+        ]
+        row += 1
+    cells += [
+        Cell("pf_total_weight", form, f"B{row}", None, "constant", "score", "分值"),
+        Cell("pf_total_score", form, f"C{row}", "total_score", "formula", "score", "总分"),
+        Cell("pf_total_recomputed", form, f"D{row}", None, "formula", "score", "复算总分"),
+        Cell("pf_grade", form, f"E{row}", "grade", "formula", "text", "评价等级"),
+        Cell("pf_grade_recomputed", form, f"F{row}", None, "formula", "text", "复算等级"),
+    ]
+    group_rows["_header"] = summary_header
+    for i, key in enumerate(DEPT_TEXTS):
+        cells.append(
+            Cell(
+                f"pf_text_{i + 1}",
+                texts,
+                f"A{3 + 2 * i}",
+                f"texts.{key}",
+                "input",
+                "longtext",
+                key,
+                f"A{3 + 2 * i}:F{3 + 2 * i}",
+            )
+        )
+    cells += _meta_cells()
+    return Layout(profile, [info, money, plist, form, texts, "填表说明"], cells, blocks, group_rows)
+
+
+def _leaves(node: Node) -> list[Node]:
+    if not node.children:
+        return [node]
+    return [leaf for c in node.children for leaf in _leaves(c)]
+
+
+def layout_for(
+    profile: Profile,
+    *,
+    rows_per_group: int = DEFAULT_ROWS_PER_GROUP,
+    project_rows: int = DEFAULT_PROJECT_ROWS,
+    income_rows: int = DEFAULT_INCOME_ROWS,
+) -> Layout:
+    """The layout of a profile's template. Row counts are template options, not profile data:
+    `rows_per_group` may map a 二级 code to its own row count (a filing with more 三级)."""
+    if profile.kind == "project":
+        return _project_layout(profile, rows_per_group)
+    return _dept_layout(profile, project_rows, income_rows)
+
+
+def weight_of(profile: Profile, code: str) -> Decimal | None:
+    node = profile.node(code)
+    return None if node is None else node.weight
