@@ -27,8 +27,8 @@ PDF = "calc_pdf_Export"
 NEVER_EXECUTE = 0  # com.sun.star.document.MacroExecutionMode
 ALWAYS_EXECUTE_NO_WARN = 4
 NO_UPDATE = 0  # com.sun.star.document.UpdateDocMode: never refresh external links on load
-# Import filters LibreOffice falls back to for files that are not workbooks at all; a corrupt
-# .xlsx would otherwise "load" as text and be written out as garbage.
+# Import filters that accept files which are not workbooks (CSV text, HTML saved as .xls);
+# refuse them rather than write their content out as if it were a workbook.
 NOT_A_WORKBOOK = ("Text - txt - csv (StarCalc)", "calc_HTML_WebQuery", "HTML (StarCalc)")
 KEEP_FORMAT = {".xlsm": XLSM, ".xlsx": XLSX, ".ods": "calc8", ".xls": "MS Excel 97"}
 

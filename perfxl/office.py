@@ -57,7 +57,7 @@ def find_soffice() -> str | None:
 class Office:
     """One headless LibreOffice plus one UNO worker, reused for many files.
 
-    Use as a context manager. A request that exceeds ``timeout`` seconds kills both
+    Use as a context manager (methods also start it lazily). A request that exceeds ``timeout`` seconds kills both
     processes and raises :class:`OfficeError`; the next request starts them again, so one
     bad file does not end a batch. ``dst`` is always written atomically and ``src`` is
     opened read-only, never modified.
