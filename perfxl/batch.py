@@ -1,0 +1,482 @@
+"""Many workbooks at once: distribute pre-filled tables from a master table, read returns.
+
+A bureau distributes one workbook per unit or project, pre-filled from its master table
+(主表: one row each, budget figures in 万元), and later reads hundreds of returned files.
+One bad row or file never stops the others: each outcome, good or bad, is recorded.
+
+Master table columns (first non-blank row is the header; Chinese or English names; spaces,
+punctuation and a leading "其中" are ignored, so "其中：当年财政拨款（年初预算数）" works):
+
+  单位编码 unit_code · 名称 / 项目名称 / 单位名称 name · 主管部门 department ·
+  实施单位 / 预算单位 unit · 年度 year (required) ·
+  年初预算数 initial · 全年预算数 budget · 全年执行数 executed   (年度资金总额, 万元) ·
+  当年财政拨款年初预算数 … 其他资金全年执行数                      (其中 lines, project tables)
+  (English: fiscal_initial, carryover_budget, other_executed, or funds.fiscal.initial).
+
+Amounts accept what accountants type (千分位, full-width digits, "万元"; "元" is converted
+with a note). Rows named 合计 / 总计 / 小计 with no 单位编码 are skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from .errors import InputError, Problem
+from .model import FUND_LINES, Filing, FundLine, Funds, Header
+from .numtext import NumberTextError, parse_amount_wanyuan
+from .profile import Profile
+
+DEFAULT_PATTERN = "{年度}_{单位编码}_{名称}.xlsx"
+PATTERN_FIELDS = ("序号", "年度", "单位编码", "名称", "主管部门", "实施单位")
+MANIFEST_COLUMNS = ("序号", "单位编码", "名称", "文件", "状态", "说明")
+
+_FUND_FIELDS = {"initial": "年初预算数", "budget": "全年预算数", "executed": "全年执行数"}
+_LINE_ALIASES = {"fiscal": ("财政拨款",), "carryover": ("上年结转",), "other": ()}
+_TOTAL_NAMES = {"合计", "总计", "小计"}
+
+
+def _norm(header: str) -> str:
+    """A header as compared: NFKC, no spaces/punctuation, no leading 其中, case-folded."""
+    text = unicodedata.normalize("NFKC", header)
+    text = re.sub(r"[\s:：()（）\[\]【】\-_·、/.,，]", "", text).casefold()
+    return text.removeprefix("其中")
+
+
+def _aliases() -> dict[str, str]:
+    out: dict[str, tuple[str, ...]] = {
+        "header.unit_code": ("单位编码", "unit_code"),
+        "header.name": ("名称", "项目名称", "单位名称", "部门名称", "部门（单位）名称", "name"),
+        "header.department": ("主管部门", "department"),
+        "header.unit": ("实施单位", "预算单位", "unit"),
+        "header.year": ("年度", "year"),
+    }
+    for f, zh in _FUND_FIELDS.items():
+        out[f"funds.total.{f}"] = (zh, f"年度资金总额{zh}", f, f"funds.total.{f}")
+        for line, label in FUND_LINES.items():
+            if line == "total":
+                continue
+            names = [label, *_LINE_ALIASES[line]]
+            out[f"funds.{line}.{f}"] = (
+                *(n + zh for n in names),
+                f"{line}_{f}",
+                f"funds.{line}.{f}",
+            )
+    return {_norm(a): path for path, names in out.items() for a in names}
+
+
+MASTER_ALIASES = _aliases()
+
+
+@dataclass
+class Master:
+    """A master table: its rows, and notes about the table itself (ignored columns)."""
+
+    rows: list[MasterRow]
+    notes: list[str]
+
+
+@dataclass
+class MasterRow:
+    """One row of the master table, made into a filing (or the reasons it could not be)."""
+
+    index: int  # 序号: 1 for the first data row
+    line: int  # row number as shown in Excel (or line of the CSV file)
+    values: dict[str, str]  # field path → text as written
+    filing: Filing | None = None
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def shown(self, path: str) -> str:
+        return self.values.get(path, "")
+
+
+# ------------------------------------------------------------------ master table
+
+
+def _table(path: Path) -> list[list[str]]:
+    """The first sheet of an .xlsx or the rows of a .csv (UTF-8, else GB18030 as Excel saves)."""
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise InputError(Problem(str(path), "", "文件不存在"))
+    if suffix == ".csv":
+        raw = path.read_bytes()
+        for enc in ("utf-8-sig", "gb18030"):
+            try:
+                text = raw.decode(enc)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise InputError(Problem(str(path), "", "CSV 文件编码无法识别，请另存为 UTF-8"))
+        return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
+    if suffix in (".xlsx", ".xlsm", ".xls", ".et"):
+        from python_calamine import CalamineWorkbook
+
+        from .workbook.guard import open_package
+        from .workbook.read import cell_text
+
+        pkg = open_package(path)  # the same refusals as a returned workbook
+        pkg.zip.close()
+        try:
+            book = CalamineWorkbook.from_filelike(io.BytesIO(pkg.data))
+            rows = book.get_sheet_by_index(0).to_python()
+        except Exception as exc:  # calamine raises its own error types
+            raise InputError(Problem(str(path), "", f"文件无法读取（{exc}）")) from exc
+        return [[cell_text(v) or "" for v in row] for row in rows]
+    raise InputError(Problem(str(path), "", "主表应为 .xlsx 或 .csv 文件"))
+
+
+def read_master(path: Path, profile: Profile) -> Master:
+    """Every data row of a master table as a filing of `profile`, with per-row problems."""
+    path = Path(path)
+    table = _table(path)
+    start = next((i for i, r in enumerate(table) if any(r)), None)
+    if start is None:
+        raise InputError(Problem(str(path), "", "主表是空的"))
+    columns: dict[int, str] = {}
+    unknown = []
+    for j, head in enumerate(table[start]):
+        if head:
+            target = MASTER_ALIASES.get(_norm(head))
+            if target is None:
+                unknown.append(head)
+            elif target not in columns.values():
+                columns[j] = target
+    if "header.year" not in columns.values():
+        raise InputError(
+            Problem(str(path), f"第 {start + 1} 行", "主表缺少“年度”列（表头应在第一行）")
+        )
+    if profile.kind == "department":
+        keep = {p for p in columns.values() if not p.startswith("funds.") or ".total." in p}
+        columns = {j: p for j, p in columns.items() if p in keep}
+    rows: list[MasterRow] = []
+    for i, raw in enumerate(table[start + 1 :], start=start + 2):
+        if not any(raw):
+            continue
+        values = {p: raw[j] for j, p in columns.items() if j < len(raw) and raw[j]}
+        if values.get("header.name", "") in _TOTAL_NAMES and "header.unit_code" not in values:
+            continue
+        row = MasterRow(len(rows) + 1, i, values)
+        _make_filing(row, profile)
+        rows.append(row)
+    notes = [f"未识别的列（已忽略）：{'、'.join(unknown)}"] if unknown else []
+    return Master(rows, notes)
+
+
+def _make_filing(row: MasterRow, profile: Profile) -> None:
+    from .workbook.read import parse_year
+
+    v = row.values
+    year = parse_year(v.get("header.year"))
+    if not v.get("header.year"):
+        row.errors.append("年度未填写")
+    elif year is None:
+        row.errors.append(f"年度「{v['header.year']}」不是 2000–2100 之间的年份")
+    if not v.get("header.name") and not v.get("header.unit_code"):
+        row.errors.append("单位编码和名称都为空")
+    lines: dict[str, dict[str, Decimal]] = {}
+    for path, text in v.items():
+        if not path.startswith("funds."):
+            continue
+        _, line, f = path.split(".")
+        try:
+            amount, note = parse_amount_wanyuan(text)
+        except NumberTextError as exc:
+            row.errors.append(f"{_label(path)}：{exc.reason_zh}")
+            continue
+        if note:
+            row.notes.append(f"{_label(path)}：{note}")
+        if amount is not None:
+            lines.setdefault(line, {})[f] = amount
+    if row.errors or year is None:
+        return
+    header = Header(
+        name=v.get("header.name", ""),
+        department=v.get("header.department"),
+        unit=v.get("header.unit"),
+        unit_code=v.get("header.unit_code"),
+        year=year,
+    )
+    funds = Funds(**{line: FundLine(**fs) for line, fs in lines.items()})
+    row.filing = Filing(
+        profile=profile.id, profile_version=profile.version, header=header, funds=funds
+    )
+
+
+def _label(path: str) -> str:
+    _, line, f = path.split(".")
+    return ("" if line == "total" else FUND_LINES[line]) + _FUND_FIELDS[f]
+
+
+def select_row(
+    rows: list[MasterRow], *, number: int | None = None, key: str | None = None
+) -> MasterRow:
+    """The row `number` (序号, 1 = first data row) or the one whose column matches `key`
+    ("单位编码=901001"); with neither, the only row."""
+    if key is not None:
+        name, sep, wanted = key.partition("=")
+        path = MASTER_ALIASES.get(_norm(name))
+        if not sep or path is None:
+            raise InputError(Problem("--key", "", f"「{key}」应写成 列名=值，如 单位编码=901001"))
+        hits = [r for r in rows if r.shown(path) == wanted.strip()]
+        if len(hits) != 1:
+            raise InputError(
+                Problem(
+                    "--key", "", f"主表中{name}为「{wanted}」的行有 {len(hits)} 行，应恰好 1 行"
+                )
+            )
+        return hits[0]
+    if number is not None:
+        if not 1 <= number <= len(rows):
+            raise InputError(
+                Problem("--row", "", f"主表只有 {len(rows)} 行数据，没有第 {number} 行")
+            )
+        return rows[number - 1]
+    if len(rows) != 1:
+        raise InputError(
+            Problem("", "", f"主表有 {len(rows)} 行数据，请用 --row 序号 或 --key 列名=值 指定一行")
+        )
+    return rows[0]
+
+
+# ------------------------------------------------------------------ file names
+
+_BAD_CHARS = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10))} | {
+    f"LPT{i}" for i in range(1, 10)
+}
+
+
+def sanitize(stem: str, limit: int = 120) -> str:
+    """A file name Windows accepts: no \\/:*?"<>|, no trailing dot or space, not CON etc."""
+    stem = _BAD_CHARS.sub("_", unicodedata.normalize("NFC", stem))
+    stem = re.sub(r"_{2,}", "_", stem).strip(" ._")[:limit].rstrip(" .")
+    if stem.split(".")[0].upper() in _RESERVED:
+        stem = "_" + stem
+    return stem or "未命名"
+
+
+def file_name(pattern: str, row: MasterRow) -> str:
+    values = {
+        "序号": str(row.index),
+        "年度": str(row.filing.header.year) if row.filing else row.shown("header.year"),
+        "单位编码": row.shown("header.unit_code"),
+        "名称": row.shown("header.name"),
+        "主管部门": row.shown("header.department"),
+        "实施单位": row.shown("header.unit"),
+    }
+    stem = pattern.removesuffix(".xlsx").format_map(values)
+    return sanitize(stem) + ".xlsx"
+
+
+def check_pattern(pattern: str) -> None:
+    fields = re.findall(r"{([^{}]*)}", pattern)
+    bad = [f for f in fields if f not in PATTERN_FIELDS]
+    if bad:
+        raise InputError(
+            Problem(
+                "--name",
+                "",
+                f"文件名样式中的 {{{bad[0]}}} 不认识，可用：{'、'.join(PATTERN_FIELDS)}",
+            )
+        )
+
+
+# ------------------------------------------------------------------ distribute
+
+
+@dataclass
+class Outcome:
+    """One manifest line."""
+
+    index: int
+    unit_code: str
+    name: str
+    file: str
+    status: str  # 已生成 / 失败
+    note: str
+
+    def cells(self) -> list[str]:
+        return [str(self.index), self.unit_code, self.name, self.file, self.status, self.note]
+
+
+def _build_one(args: tuple[Profile, Filing, Path]) -> str | None:
+    """Build one workbook; the error text on failure (runs in a worker process)."""
+    from .workbook.fill import build_filled
+
+    profile, filing, out = args
+    try:
+        build_filled(profile, filing, out, lock_prefilled=True)
+    except InputError as exc:
+        return "；".join(p.message for p in exc.problems)
+    except Exception as exc:  # one bad row never stops the batch
+        return f"内部错误：{type(exc).__name__}: {exc}"
+    return None
+
+
+def distribute(
+    master: Path | Master,
+    profile: Profile,
+    out_dir: Path,
+    *,
+    jobs: int = 1,
+    pattern: str = DEFAULT_PATTERN,
+    progress: Callable[[Outcome, int, int], None] | None = None,
+) -> list[Outcome]:
+    """One pre-filled, budget-locked workbook per master row, and manifest.csv beside them.
+
+    `progress(outcome, done, total)` is called as each row is finished, bad rows first.
+    """
+    check_pattern(pattern)
+    table = master if isinstance(master, Master) else read_master(Path(master), profile)
+    rows = table.rows
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    taken: set[str] = set()
+    outcomes: dict[int, Outcome] = {}
+    finished = 0
+
+    def report(o: Outcome) -> None:
+        nonlocal finished
+        finished += 1
+        if progress:
+            progress(o, finished, len(rows))
+
+    work: list[tuple[MasterRow, Path]] = []
+    for row in rows:
+        name = file_name(pattern, row)
+        stem, n = name.removesuffix(".xlsx"), 2
+        while name.casefold() in taken:
+            name, n = f"{stem}_{n}.xlsx", n + 1
+        base = Outcome(
+            row.index, row.shown("header.unit_code"), row.shown("header.name"), "", "", ""
+        )
+        if row.filing is None:
+            base.status, base.note = "失败", "；".join(row.errors + row.notes)
+            outcomes[row.index] = base
+            report(base)
+            continue
+        taken.add(name.casefold())
+        base.file = name
+        outcomes[row.index] = base
+        work.append((row, out_dir / name))
+
+    def done(row: MasterRow, error: str | None) -> None:
+        o = outcomes[row.index]
+        if error is None:
+            o.status, o.note = "已生成", "；".join(row.notes)
+        else:
+            o.status, o.note, o.file = "失败", error, ""
+        report(o)
+
+    tasks = [(profile, r.filing, p) for r, p in work]
+    if jobs <= 1 or len(work) < 2:
+        for (row, _), task in zip(work, tasks, strict=True):
+            done(row, _build_one(task))  # type: ignore[arg-type]
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            results = pool.map(_build_one, tasks, chunksize=max(1, len(tasks) // (jobs * 8)))
+            for (row, _), error in zip(work, results, strict=True):
+                done(row, error)
+    ordered = [outcomes[r.index] for r in rows]
+    write_manifest(ordered, out_dir / "manifest.csv")
+    return ordered
+
+
+def write_manifest(outcomes: Iterable[Outcome], path: Path) -> None:
+    """UTF-8 with BOM, so Excel opens the Chinese text right by double-click."""
+    from .atomic import atomic_path
+
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(MANIFEST_COLUMNS)
+        for o in outcomes:
+            w.writerow(o.cells())
+
+
+# ------------------------------------------------------------------ read many
+
+
+@dataclass
+class ReadResult:
+    """One returned workbook: its filing and reading notes, or why it could not be read."""
+
+    path: Path
+    filing: Filing | None
+    notes: list[Problem]
+    errors: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return self.filing is not None
+
+
+def _read_one(args: tuple[Path, Profile | None]) -> ReadResult:
+    from .workbook.read import read_workbook_ex
+
+    path, profile = args
+    try:
+        filing, notes = read_workbook_ex(path, profile)
+        return ReadResult(path, filing, notes, [])
+    except InputError as exc:
+        return ReadResult(path, None, [], exc.problems)
+    except Exception as exc:  # one bad file never stops the batch
+        return ReadResult(
+            path, None, [], [Problem(str(path), "", f"内部错误：{type(exc).__name__}: {exc}")]
+        )
+
+
+def read_many(
+    paths: Iterable[Path],
+    jobs: int = 1,
+    profile: Profile | None = None,
+    progress: Callable[[ReadResult], None] | None = None,
+) -> list[ReadResult]:
+    """Read every workbook, in parallel when jobs > 1; results in the order given."""
+    tasks = [(Path(p), profile) for p in paths]
+    if jobs <= 1 or len(tasks) < 2:
+        results = (_read_one(t) for t in tasks)
+        return [_report(r, progress) for r in results]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        chunk = max(1, len(tasks) // (jobs * 8))
+        return [_report(r, progress) for r in pool.map(_read_one, tasks, chunksize=chunk)]
+
+
+def _report(result: ReadResult, progress: Callable[[ReadResult], None] | None) -> ReadResult:
+    if progress:
+        progress(result)
+    return result
+
+
+def default_jobs() -> int:
+    """Workers for a batch: the CPUs this process may use."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)  # pragma: no cover - not on Linux
+
+
+__all__ = [
+    "DEFAULT_PATTERN",
+    "MASTER_ALIASES",
+    "Master",
+    "MasterRow",
+    "Outcome",
+    "ReadResult",
+    "default_jobs",
+    "distribute",
+    "file_name",
+    "read_many",
+    "read_master",
+    "sanitize",
+    "select_row",
+    "write_manifest",
+]

@@ -1,0 +1,189 @@
+"""Commands that move filings in and out of workbooks: read, fill, distribute."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from .batch import DEFAULT_PATTERN, PATTERN_FIELDS, Outcome, distribute, read_master, select_row
+from .errors import InputError, Problem
+from .filing_io import DATA_SUFFIXES, filing_to_json, filing_to_yaml, load_filing
+from .model import Filing
+from .profile import Profile, load_profile
+
+out = Console(highlight=False, soft_wrap=False)
+err = Console(stderr=True, highlight=False)
+
+
+def _profile(ref: str | None) -> Profile | None:
+    return load_profile(ref) if ref else None
+
+
+def _notes(problems: list[Problem]) -> None:
+    for p in problems:
+        err.print(f"[yellow]提示[/yellow]：{escape(str(p))}", soft_wrap=True)
+
+
+@click.command("read")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--profile", "profile_ref", help="评价框架编号或文件（财政局自定义的框架需指定）")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（默认 YAML）")
+@click.option("--sources", is_flag=True, help="同时输出每个数值所在的工作表和单元格")
+def read_cmd(file: Path, profile_ref: str | None, as_json: bool, sources: bool) -> None:
+    """读取填好的自评表工作簿（.xlsx/.xlsm），输出填报数据；读取提示打印在标准错误上。"""
+    from .workbook.read import read_workbook_ex
+
+    filing, notes = read_workbook_ex(file, _profile(profile_ref))
+    _notes(notes)
+    if not sources:
+        filing = filing.model_copy(update={"sources": {}})
+    text = filing_to_json(filing) + "\n" if as_json else filing_to_yaml(filing)
+    click.echo(text, nl=False)
+
+
+def _is_perfxl_workbook(path: Path) -> bool:
+    from .workbook.guard import open_package
+
+    pkg = open_package(path)
+    pkg.zip.close()
+    return "pf_meta_profile" in pkg.names
+
+
+def _data(
+    data: Path, target: str, profile_ref: str | None, row: int | None, key: str | None
+) -> Filing:
+    """The filing to fill: a YAML/JSON filing, a filled workbook, or one master-table row."""
+    suffix = data.suffix.lower()
+    if suffix in DATA_SUFFIXES:
+        return load_filing(data)
+    if suffix in (".xlsx", ".xlsm") and _is_perfxl_workbook(data):
+        from .workbook.read import read_workbook_ex
+
+        filing, notes = read_workbook_ex(data, _profile(profile_ref))
+        _notes(notes)
+        return filing
+    if suffix not in (".csv", ".xlsx", ".xlsm", ".xls", ".et"):
+        raise InputError(
+            Problem(str(data), "", "数据应为 .yaml/.json 填报数据，或 .csv/.xlsx 主表")
+        )
+    profile = _profile(profile_ref)
+    if profile is None:
+        from .workbook.fill import is_template
+        from .workbook.read import locate
+
+        profile = locate(Path(target))[0] if is_template(target) else load_profile(target)
+    master = read_master(data, profile)
+    chosen = select_row(master.rows, number=row, key=key)
+    where = f"第 {chosen.index} 条（表格第 {chosen.line} 行）"
+    _notes([Problem(str(data), "", n) for n in master.notes])
+    _notes([Problem(str(data), where, n) for n in chosen.notes])
+    if chosen.filing is None:
+        raise InputError([Problem(str(data), where, e) for e in chosen.errors])
+    return chosen.filing
+
+
+@click.command("fill")
+@click.argument("target", metavar="PROFILE_OR_TEMPLATE")
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="输出工作簿")
+@click.option("--row", type=int, help="主表的第几条数据（表头下第一行为 1）")
+@click.option("--key", help="按列取主表的一行，如 单位编码=901001")
+@click.option("--profile", "profile_ref", help="模板所用的评价框架文件（财政局自定义框架时）")
+@click.option("--lock", is_flag=True, help="锁定填入的年初预算数、全年预算数（按框架生成时）")
+def fill_cmd(
+    target: str,
+    data: Path,
+    output: Path,
+    row: int | None,
+    key: str | None,
+    profile_ref: str | None,
+    lock: bool,
+) -> None:
+    """把填报数据填入工作簿。
+
+    PROFILE_OR_TEMPLATE 为评价框架编号/文件（生成带公式、校验和审核表的新工作簿），
+    或财政局自己的模板 .xlsx/.xlsm（只写入填报栏，保留原样式）。DATA 为 .yaml/.json
+    填报数据、填好的工作簿，或主表 .csv/.xlsx 中的一行（--row / --key）。
+    """
+    from .workbook.fill import fill
+
+    filing = _data(data, target, profile_ref, row, key)
+    fill(target, filing, output, profile=_profile(profile_ref), lock_prefilled=lock, inputs=(data,))
+    out.print(f"已写入 {output}")
+
+
+@click.command("distribute")
+@click.argument("master", type=click.Path(path_type=Path))
+@click.option("--profile", "profile_ref", required=True, help="评价框架编号或文件")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="输出文件夹")
+@click.option(
+    "-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="并行进程数"
+)
+@click.option(
+    "--name",
+    "pattern",
+    default=DEFAULT_PATTERN,
+    show_default=True,
+    help=f"文件名样式，可用 {'、'.join('{' + f + '}' for f in PATTERN_FIELDS)}",
+)
+def distribute_cmd(master: Path, profile_ref: str, output: Path, jobs: int, pattern: str) -> None:
+    """按主表每行生成一份预填并锁定预算数的工作簿，并写出清单 manifest.csv。
+
+    主表为 .csv（UTF-8 或 GBK）或 .xlsx 的第一张表，表头所在行为第一个非空行。列名：
+    单位编码、名称（或 项目名称、单位名称）、主管部门、实施单位（或 预算单位）、
+    年度（必填）、年初预算数、全年预算数、全年执行数（万元）；项目表的“其中”各行写作
+    当年财政拨款年初预算数、上年结转资金全年预算数、其他资金全年执行数 等。也接受英文
+    字段名（unit_code、name、department、unit、year、initial、budget、executed、
+    fiscal_initial、carryover_budget、other_executed 等）。合计、总计、小计行自动跳过。
+
+    有行失败时退出码为 1（清单和标准错误中列出原因），其余行照常生成。
+    """
+    profile = load_profile(profile_ref)
+    table = read_master(master, profile)
+    _notes([Problem(str(master), "", n) for n in table.notes])
+    failed: list[Outcome] = []
+
+    def line(o: Outcome) -> str:
+        what = o.name or o.unit_code or f"第 {o.index} 条"
+        return f"{o.status} {o.file or what}" + (f"：{o.note}" if o.note else "")
+
+    if err.is_terminal:
+        with Progress(
+            TextColumn("分发"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+            console=err, transient=True,
+        ) as bar:  # fmt: skip
+            task = bar.add_task("", total=len(table.rows))
+
+            def show(o: Outcome, done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+                if o.status != "已生成":
+                    failed.append(o)
+                    bar.console.print(
+                        f"[red]第 {o.index} 条[/red] {escape(line(o))}", soft_wrap=True
+                    )
+
+            outcomes = distribute(table, profile, output, jobs=jobs, pattern=pattern, progress=show)
+    else:
+
+        def plain(o: Outcome, done: int, total: int) -> None:
+            if o.status != "已生成":
+                failed.append(o)
+            err.print(f"[{done}/{total}] 第 {o.index} 条 {line(o)}", soft_wrap=True, markup=False)
+
+        outcomes = distribute(table, profile, output, jobs=jobs, pattern=pattern, progress=plain)
+    made = len(outcomes) - len(failed)
+    out.print(
+        f"共 {len(outcomes)} 行：已生成 {made} 份，失败 {len(failed)} 行；清单 {output / 'manifest.csv'}"
+    )
+    if failed:
+        sys.exit(1)
+
+
+def register(cli: click.Group) -> None:
+    for cmd in (read_cmd, fill_cmd, distribute_cmd):
+        cli.add_command(cmd)

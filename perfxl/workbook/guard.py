@@ -1,0 +1,435 @@
+"""Safety checks before a workbook is parsed, and the package facts the reader builds on.
+
+Units return whatever their office suite produced: old .xls files, password-protected
+books, truncated downloads, sheets renamed or deleted, and now and then something hostile.
+Every such file is refused here with a Chinese message naming the file (and the sheet, cell
+or defined name at fault) before any parser spends memory on it. Limits are checked from the
+zip directory and the sheets' <dimension> records, never by inflating the content first.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import io
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import InputError, Problem
+
+MB = 1024 * 1024
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_SAVE_AS = "请在 Excel 或 WPS 中打开，用“另存为”保存为 Excel 工作簿（*.xlsx）后再提交"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one workbook may cost. A perfxl table is a few hundred cells and tens of KB."""
+
+    max_bytes: int = 50 * MB  # size of the file on disk
+    max_uncompressed: int = 256 * MB  # sum of the zip members' declared sizes
+    max_ratio: int = 200  # uncompressed / compressed size of one member over 1 MB
+    max_cells: int = 2_000_000  # cells in the used ranges of the sheets read
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass(frozen=True)
+class Area:
+    """A rectangle a defined name points at (1-based rows and columns)."""
+
+    sheet: str
+    row: int
+    col: int
+    last_row: int
+    last_col: int
+
+    @property
+    def a1(self) -> str:
+        return f"{col_letter(self.col)}{self.row}"
+
+
+@dataclass
+class Package:
+    """An opened, checked workbook: its zip, its sheets (name → part) and defined names."""
+
+    path: Path
+    zip: zipfile.ZipFile
+    data: bytes  # the whole file, for the value reader
+    sheets: dict[str, str]
+    names: dict[str, str]  # workbook-scoped name → reference text
+    local_names: dict[str, str] = field(default_factory=dict)  # sheet-scoped, as a fallback
+
+    @property
+    def file(self) -> str:
+        return str(self.path)
+
+    def refuse(self, message: str, place: str = "") -> InputError:
+        return InputError(Problem(self.file, place, message))
+
+    def part(self, name: str) -> bytes:
+        try:
+            return self.zip.read(name)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError) as exc:
+            raise self.refuse(f"文件已损坏（{name} 无法解压），{_RESEND}") from exc
+
+
+_RESEND = "可能是下载或拷贝不完整：请重新保存或重新发送该文件"
+
+
+def _refuse(path: Path, message: str) -> InputError:
+    return InputError(Problem(str(path), "", message))
+
+
+# ------------------------------------------------------------------ the file itself
+
+
+def open_package(path: Path, limits: Limits = DEFAULT_LIMITS) -> Package:
+    """Open `path` as a workbook package, or refuse it with the reason a unit can act on.
+
+    The file is read once into memory (it is at most `limits.max_bytes`); the zip and the
+    value reader both work from those bytes.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise _refuse(path, "文件不存在")
+    suffix = path.suffix.lower()
+    if suffix in (".xls", ".et"):
+        kind = "旧版 Excel 97-2003（.xls）" if suffix == ".xls" else "WPS 表格（.et）"
+        raise _refuse(path, f"这是{kind}格式，perfxl 只能读取 .xlsx/.xlsm：{_SAVE_AS}")
+    if suffix not in (".xlsx", ".xlsm"):
+        raise _refuse(path, f"不是 Excel 工作簿（扩展名为“{suffix or '无'}”），应为 .xlsx 或 .xlsm")
+    size = path.stat().st_size
+    if size > limits.max_bytes:
+        raise _refuse(
+            path,
+            f"文件大小 {size / MB:.1f} MB，超过上限 {limits.max_bytes / MB:g} MB："
+            "自评表通常不足 1 MB，请删除表中插入的图片或多余内容后另存",
+        )
+    data = path.read_bytes()
+    if data[:8] == OLE_MAGIC:
+        if "EncryptionInfo".encode("utf-16-le") in data:
+            # Office keeps a password-protected .xlsx as an OLE compound file whose directory
+            # (UTF-16LE names) lists EncryptionInfo and EncryptedPackage streams.
+            raise _refuse(
+                path,
+                "文件设置了打开密码（已加密），无法读取：请在 Excel 或 WPS 中打开，"
+                "取消“用密码进行加密”（文件→信息→保护工作簿）后另存为 .xlsx 再提交",
+            )
+        raise _refuse(path, f"文件实际是旧版 .xls 格式（只是扩展名为 {suffix}）：{_SAVE_AS}")
+    if not data.startswith(b"PK"):
+        raise _refuse(path, f"文件已损坏或不是 Excel 工作簿（内容不是 .xlsx 格式），{_RESEND}")
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+        raise _refuse(path, f"文件已损坏（压缩包不完整），{_RESEND}") from exc
+    _check_zip_directory(path, zf, limits)
+    return _structure(path, zf, data)
+
+
+def _check_zip_directory(path: Path, zf: zipfile.ZipFile, limits: Limits) -> None:
+    infos = zf.infolist()
+    total = sum(i.file_size for i in infos)
+    if total > limits.max_uncompressed:
+        raise _refuse(
+            path,
+            f"解压后共 {total / MB:.0f} MB，超过上限 {limits.max_uncompressed / MB:g} MB，"
+            "不像一份自评表（可能是异常或恶意文件），已拒绝读取",
+        )
+    for i in infos:
+        if i.file_size > MB and i.file_size > limits.max_ratio * max(i.compress_size, 1):
+            raise _refuse(
+                path,
+                f"压缩包成员 {i.filename} 的压缩比 {i.file_size // max(i.compress_size, 1)}:1 "
+                f"超过上限 {limits.max_ratio}:1（疑似“压缩炸弹”），已拒绝读取",
+            )
+    names = {i.filename for i in infos}
+    if "xl/workbook.xml" not in names:
+        raise _refuse(path, "不是 Excel 工作簿（缺少 xl/workbook.xml），可能是其他软件的文件")
+
+
+# ------------------------------------------------------------------ workbook.xml
+
+
+_SHEET_TAG = re.compile(r"<(?:\w+:)?sheet\b([^>]*)>")
+_NAME_TAG = re.compile(r"<(?:\w+:)?definedName\b([^>]*)>([^<]*)</")
+_REL_TAG = re.compile(r"<(?:\w+:)?Relationship\b([^>]*)>")
+_ATTR = re.compile(r"([\w:]+)=\"([^\"]*)\"")
+_NAME_ATTR = re.compile(r"\bname=\"([^\"]*)\"")
+
+
+def _unescape(text: str) -> str:
+    return html.unescape(text) if "&" in text else text
+
+
+def _attrs(text: str) -> dict[str, str]:
+    """Attributes of a tag, unescaped, keyed by local name (r:id → id)."""
+    return {k.rpartition(":")[2]: _unescape(v) for k, v in _ATTR.findall(text)}
+
+
+def _part(path: Path, zf: zipfile.ZipFile, part: str) -> bytes:
+    try:
+        data = zf.read(part)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError) as exc:
+        raise _refuse(path, f"文件已损坏（{part} 无法读取），{_RESEND}") from exc
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:  # never in OOXML: entity tricks
+        raise _refuse(path, f"文件已损坏（{part} 含有不允许的 DTD）")
+    return data
+
+
+def _structure(path: Path, zf: zipfile.ZipFile, data: bytes) -> Package:
+    """Sheets and defined names from xl/workbook.xml and its relationships."""
+    book = _part(path, zf, "xl/workbook.xml")
+    rels = b""
+    if "xl/_rels/workbook.xml.rels" in zf.NameToInfo:
+        rels = _part(path, zf, "xl/_rels/workbook.xml.rels")
+    sheets, names, local = _parse_workbook(book, rels)
+    return Package(path, zf, data, dict(sheets), dict(names), dict(local))
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_workbook(
+    book_xml: bytes, rels_xml: bytes
+) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    """(sheet name, part), (name, reference) and sheet-scoped names, in document order.
+
+    Scanned with regular expressions rather than an XML parser: these parts are flat and
+    machine-written. Cached by content: a batch of returns from one template shares them.
+    """
+    book = book_xml.decode("utf-8", "replace")
+    targets: dict[str, str] = {}
+    for m in _REL_TAG.finditer(rels_xml.decode("utf-8", "replace")):
+        a = _attrs(m[1])
+        target = a.get("Target", "")
+        targets[a.get("Id", "")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    sheets = []
+    for m in _SHEET_TAG.finditer(book):
+        a = _attrs(m[1])
+        sheets.append((a.get("name", ""), targets.get(a.get("id", ""), "")))
+    names: dict[str, str] = {}
+    local: dict[str, str] = {}
+    for m in _NAME_TAG.finditer(book):
+        attrs, text = m[1], m[2]
+        found = _NAME_ATTR.search(attrs)
+        name = _unescape(found[1]) if found else ""
+        value = _unescape(text).strip()
+        if "localSheetId" in attrs:
+            local.setdefault(name, value)
+        else:
+            names[name] = value
+    return tuple(sheets), tuple(names.items()), tuple(local.items())
+
+
+# ------------------------------------------------------------------ defined names
+
+_REF = re.compile(
+    r"^=?(?:'((?:[^']|'')+)'|([^'!]+))!\$?([A-Za-z]{1,3})\$?([0-9]+)"
+    r"(?::\$?([A-Za-z]{1,3})\$?([0-9]+))?$"
+)
+
+
+def col_number(letters: str) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+@functools.lru_cache(maxsize=1024)
+def col_letter(n: int) -> str:
+    out = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+@functools.lru_cache(maxsize=4096)
+def parse_ref(text: str) -> Area | None:
+    """`'表'!$C$13:$K$17` → Area; None for #REF!, unions and anything else."""
+    m = None if "#REF" in text.upper() else _REF.match(text.strip())
+    if m is None:
+        return None
+    sheet = m[1].replace("''", "'") if m[1] is not None else m[2]
+    r1, c1 = int(m[4]), col_number(m[3])
+    r2, c2 = (int(m[6]), col_number(m[5])) if m[5] else (r1, c1)
+    return Area(sheet, min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2))
+
+
+def resolve_names(pkg: Package, wanted: dict[str, str]) -> dict[str, Area]:
+    """Locate every wanted name (name → the sheet the template put it on).
+
+    Refuses, listing every fault at once, when names are missing, point at #REF! (a deleted
+    sheet or deleted rows) or at a sheet that no longer exists (renamed without the names
+    following, as some tools do). A sheet renamed in Excel or WPS is fine: the names follow.
+    """
+    found: dict[str, Area] = {}
+    missing: list[str] = []
+    broken: list[Problem] = []
+    lost_sheets: dict[str, list[str]] = {}
+    for name, sheet in wanted.items():
+        text = pkg.names.get(name, pkg.local_names.get(name))
+        if text is None:
+            missing.append(name)
+            continue
+        area = parse_ref(text)
+        if area is None:
+            why = "已删除的工作表或单元格（#REF!）" if "#REF" in text.upper() else f"「{text}」"
+            broken.append(
+                Problem(
+                    pkg.file,
+                    name,
+                    f"定义名称 {name} 指向{why}，原在工作表「{sheet}」："
+                    "该工作表或所在行列可能被删除，请用原模板重新填写",
+                )
+            )
+        elif area.sheet not in pkg.sheets:
+            lost_sheets.setdefault(area.sheet, []).append(name)
+        else:
+            found[name] = area
+    problems: list[Problem] = []
+    if missing:
+        shown = "、".join(missing[:8]) + ("等" if len(missing) > 8 else "")
+        problems.append(
+            Problem(
+                pkg.file,
+                "",
+                f"缺少 {len(missing)} 个定义名称：{shown}。这些名称标记了各栏位置，可能被删除了："
+                "请用原模板重新填写，或在“公式→名称管理器”中恢复",
+            )
+        )
+    for sheet, names in lost_sheets.items():
+        problems.append(
+            Problem(
+                pkg.file,
+                sheet,
+                f"工作表「{sheet}」不存在（可能被改名或删除），定义名称 {names[0]} 等 "
+                f"{len(names)} 个名称指向它。现有工作表：{'、'.join(pkg.sheets)}。"
+                f"请把工作表名称改回「{sheet}」",
+            )
+        )
+    problems += broken
+    if problems:
+        raise InputError(problems)
+    return found
+
+
+# ------------------------------------------------------------------ cell count
+
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Za-z$0-9:]+)\"")
+_CELL_REF = re.compile(rb"<(?:\w+:)?c\s[^>]*?r=\"([A-Z]{1,3})([0-9]+)\"")
+
+
+def sheet_cells(pkg: Package, sheet: str) -> int:
+    """Cells in the used range of `sheet`, from its <dimension> (or its cells when absent).
+
+    A reader builds the whole used range, so one stray value in row 1,048,576 would cost
+    gigabytes; this is what the limit is checked against.
+    """
+    part = pkg.sheets.get(sheet, "")
+    try:
+        with pkg.zip.open(part) as fh:
+            head = fh.read(4096)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError) as exc:
+        raise pkg.refuse(f"文件已损坏（工作表「{sheet}」无法解压），{_RESEND}", sheet) from exc
+    m = _DIMENSION.search(head)
+    if m is not None:
+        area = parse_ref("x!" + m[1].decode("ascii").replace("$", ""))
+        if area is not None:
+            return (area.last_row - area.row + 1) * (area.last_col - area.col + 1)
+    rows = cols = 0
+    for mc in _CELL_REF.finditer(pkg.part(part)):
+        cols = max(cols, col_number(mc[1].decode()))
+        rows = max(rows, int(mc[2]))
+    return rows * cols
+
+
+def check_cells(pkg: Package, sheets: list[str], limits: Limits) -> None:
+    total = 0
+    for sheet in sheets:
+        total += sheet_cells(pkg, sheet)
+        if total > limits.max_cells:
+            raise pkg.refuse(
+                f"工作表「{sheet}」的使用区域过大（合计约 {total:,} 个单元格，上限 "
+                f"{limits.max_cells:,}）：可能在远处的行列误填了内容，请删除多余的行列后另存",
+                sheet,
+            )
+
+
+# ------------------------------------------------------------------ cell facts
+
+_CELL_REF = re.compile(rb"\br=\"([A-Z]{1,3})([0-9]+)\"")
+_XF = re.compile(rb"<(?:\w+:)?xf\b([^>]*)>")
+_NUMFMT = re.compile(rb"<(?:\w+:)?numFmt\b[^>]*?numFmtId=\"([0-9]+)\"[^>]*?formatCode=\"([^\"]*)\"")
+_NUMFMT_ID = re.compile(rb"numFmtId=\"([0-9]+)\"")
+
+
+def _cell_tags(xml: bytes, needle: bytes) -> list[tuple[tuple[int, int], int]]:
+    """(row, col) and tag end of each <c ...> start tag containing `needle`."""
+    out = []
+    pos = xml.find(needle)
+    while pos >= 0:
+        start = xml.rfind(b"<", 0, pos)
+        end = xml.find(b">", pos)
+        tag = xml[start:end]
+        if tag.startswith(b"<c ") or tag.split(b" ", 1)[0].endswith(b":c"):
+            m = _CELL_REF.search(tag)
+            if m is not None:
+                out.append(((int(m[2]), col_number(m[1].decode())), end))
+        pos = xml.find(needle, end)
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _percent_styles(styles: bytes) -> frozenset[int]:
+    """Indices of cell formats (cellXfs) that display numbers as percentages."""
+    codes = {9: "0%", 10: "0.00%"}
+    for m in _NUMFMT.finditer(styles):
+        codes[int(m[1])] = m[2].decode("utf-8", "replace")
+    start = styles.find(b"cellXfs")
+    out: set[int] = set()
+    if start < 0:
+        return frozenset()
+    end = styles.find(b"cellXfs", start + 7)
+    for i, m in enumerate(_XF.finditer(styles, start, end if end > 0 else len(styles))):
+        fid = _NUMFMT_ID.search(m[1])
+        if fid and is_percent_format(codes.get(int(fid[1]), "")):
+            out.add(i)
+    return frozenset(out)
+
+
+def is_percent_format(code: str) -> bool:
+    """A '%' outside quotes, escapes and [brackets] makes Excel multiply by 100."""
+    return "%" in re.sub(r'"[^"]*"|&quot;.*?&quot;|\\.|\[[^\]]*\]', "", code)
+
+
+@dataclass
+class SheetFacts:
+    """What value readers hide: cells in a percentage format, and Excel error values."""
+
+    percent: set[tuple[int, int]]
+    errors: dict[tuple[int, int], str]
+
+
+def sheet_facts(pkg: Package, sheet: str) -> SheetFacts:
+    """Percentage-formatted cells and error values of `sheet`, from its XML.
+
+    calamine gives a 0.95 shown as "95%" as 0.95 and an #DIV/0! as an empty cell; both
+    matter to a reader that must not guess.
+    """
+    xml = pkg.part(pkg.sheets[sheet])
+    errors = {}
+    if b't="e"' in xml:
+        for rc, end in _cell_tags(xml, b't="e"'):
+            v0 = xml.find(b"<v>", end, end + 4096)
+            v1 = xml.find(b"</v>", v0)
+            errors[rc] = xml[v0 + 3 : v1].decode() if v0 >= 0 else "#错误"
+    has = "xl/styles.xml" in pkg.zip.NameToInfo
+    percent: set[tuple[int, int]] = set()
+    for style in _percent_styles(pkg.part("xl/styles.xml") if has else b""):
+        percent.update(rc for rc, _ in _cell_tags(xml, b's="%d"' % style))
+    return SheetFacts(percent, errors)

@@ -1,0 +1,195 @@
+"""Filling filings into new workbooks and into a bureau's own (restyled) templates."""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+from openpyxl.styles import Font, PatternFill
+
+from perfxl.errors import InputError
+from perfxl.filing_io import load_filing
+from perfxl.model import Filing, Indicator
+from perfxl.profile import load_profile
+from perfxl.workbook.fill import fill, fill_template
+from perfxl.workbook.read import read_workbook, read_workbook_ex
+from perfxl.workbook.write import build_workbook
+
+from .conftest import PROJECT_EXAMPLE, WUHAN_EXAMPLE, run_cli
+from .office_fixture import office  # noqa: F401  (pytest fixture)
+from .test_read import inputs_of
+from .workbook_factory import expected
+
+FORM = "项目支出绩效自评表"
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def bureau_template(tmp_path: Path, pid: str, suffix: str = ".xlsx", **kw: object) -> Path:
+    """A blank template a bureau restyled (fonts, fills, widths) and keeps as its own."""
+    blank = build_workbook(load_profile(pid), tmp_path / f"blank-{pid}{suffix}", **kw)  # type: ignore[arg-type]
+    wb = openpyxl.load_workbook(blank, keep_vba=suffix == ".xlsm")
+    for ws in wb.worksheets:
+        for row in ws.iter_rows(max_row=40):
+            for cell in row:
+                cell.font = Font(name="仿宋", size=12)
+        ws.column_dimensions["C"].width = 40
+        ws["A1"].fill = PatternFill("solid", fgColor="C6E0B4")
+    out = tmp_path / f"本局模板-{pid}{suffix}"
+    wb.save(out)
+    return out
+
+
+@pytest.mark.parametrize("example", [PROJECT_EXAMPLE, WUHAN_EXAMPLE], ids=["project", "dept"])
+def test_fill_a_bureaus_template(tmp_path, example):
+    src = load_filing(example)
+    template = bureau_template(tmp_path, src.profile)
+    before = digest(template)
+    out = fill_template(template, src, tmp_path / "filled.xlsx")
+    assert digest(template) == before
+    got, notes = read_workbook_ex(out)
+    assert notes == []
+    assert inputs_of(got) == inputs_of(expected(src))
+    # the bureau's styling is still there
+    assert openpyxl.load_workbook(out).worksheets[0]["C13"].font.name == "仿宋"
+
+
+@pytest.mark.office
+def test_filled_template_recalculates_when_opened(office, tmp_path):  # noqa: F811
+    """openpyxl drops cached results; an office suite opening the copy computes them."""
+    src = load_filing(PROJECT_EXAMPLE)
+    out = fill_template(bureau_template(tmp_path, src.profile), src, tmp_path / "filled.xlsx")
+    assert read_workbook(out).total_score is None
+    opened = office.resave(out, tmp_path / "opened.xlsx")
+    got = read_workbook(opened)
+    assert got.model_dump(exclude={"sources"}) == expected(src).model_dump(exclude={"sources"})
+
+
+def test_a_block_too_small_is_an_error_not_a_truncation(tmp_path):
+    src = load_filing(PROJECT_EXAMPLE)
+    extra = [
+        Indicator(code="2.1", name=f"补充指标{i}", direction="正向", target=Decimal(1))
+        for i in range(4)
+    ]
+    big = src.model_copy(update={"indicators": [*src.indicators, *extra]})  # 7 in 数量指标
+    template = bureau_template(tmp_path, src.profile)
+    with pytest.raises(InputError) as info:
+        fill_template(template, big, tmp_path / "out.xlsx")
+    msg = str(info.value)
+    assert "「数量指标」区域只有 5 行，填报数据有 7 行" in msg and "插入 2 行" in msg
+    assert not (tmp_path / "out.xlsx").exists()
+    # a workbook built from the profile grows the block instead
+    out = fill("project-2020", big, tmp_path / "grown.xlsx")
+    assert [i.name for i in read_workbook(out).indicators].count("补充指标3") == 1
+
+
+def test_text_stays_text_and_percentage_cells_keep_meaning(tmp_path):
+    src = load_filing(PROJECT_EXAMPLE)
+    src.indicators[0].name = "=SUM(A1:A9)"
+    template = bureau_template(tmp_path, src.profile)
+    wb = openpyxl.load_workbook(template)
+    wb[FORM]["G13"].number_format = "0.00%"  # the bureau shows 实际完成值 as a percentage
+    wb.save(template)
+    out = fill_template(template, src, tmp_path / "out.xlsx")
+    ws = openpyxl.load_workbook(out)[FORM]
+    assert ws["C13"].data_type == "s" and ws["G13"].value == pytest.approx(1.0657)
+    got = read_workbook(out)
+    assert got.indicators[0].name == "=SUM(A1:A9)" and got.indicators[0].actual == Decimal("106.57")
+
+
+def test_xlsm_template_keeps_its_macros(tmp_path):
+    vba = tmp_path / "vbaProject.bin"
+    vba.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(range(256)) * 8)
+    src = load_filing(PROJECT_EXAMPLE)
+    template = bureau_template(tmp_path, src.profile, ".xlsm", vba_project=vba)
+    with pytest.raises(InputError, match=r"\.xlsm"):
+        fill_template(template, src, tmp_path / "out.xlsx")
+    out = fill_template(template, src, tmp_path / "out.xlsm")
+    with zipfile.ZipFile(out) as zf:
+        assert zf.read("xl/vbaProject.bin") == vba.read_bytes()
+    assert inputs_of(read_workbook(out)) == inputs_of(expected(src))
+
+
+def test_other_profiles_filing_is_refused(tmp_path):
+    template = bureau_template(tmp_path, "project-2020")
+    with pytest.raises(InputError, match="不一致"):
+        fill_template(template, load_filing(WUHAN_EXAMPLE), tmp_path / "x.xlsx")
+
+
+# ------------------------------------------------------------------ the command
+
+
+def test_fill_command_from_a_profile(tmp_path):
+    out = tmp_path / "填好.xlsx"
+    r = run_cli("fill", "project-2020", PROJECT_EXAMPLE, "-o", out)
+    assert r.returncode == 0, r.stderr
+    src = load_filing(PROJECT_EXAMPLE)
+    assert read_workbook(out).model_dump(exclude={"sources"}) == expected(src).model_dump(
+        exclude={"sources"}
+    )
+
+
+def test_fill_command_into_a_template_from_a_filled_workbook(tmp_path):
+    filled = tmp_path / "去年.xlsx"
+    assert run_cli("fill", "project-2020", PROJECT_EXAMPLE, "-o", filled).returncode == 0
+    template = bureau_template(tmp_path, "project-2020")
+    out = tmp_path / "迁移.xlsx"
+    r = run_cli("fill", template, filled, "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert inputs_of(read_workbook(out)) == inputs_of(read_workbook(filled))
+
+
+MASTER = (
+    "单位编码,项目名称,主管部门,实施单位,年度,年初预算数,全年预算数,全年执行数,"
+    "其中：当年财政拨款（年初预算数）,上年结转资金全年预算数\n"
+    "901001,档案数字化,示例市档案局,示例市档案馆,2023,490.00,490,,470,20\n"
+    '901002,档案修复,示例市档案局,示例市档案馆,2023年,"1,200.50",1200.5,,1200.5,0\n'
+)
+
+
+def test_fill_command_from_a_master_row(tmp_path):
+    master = tmp_path / "主表.csv"
+    master.write_text(MASTER, encoding="utf-8-sig")
+    out = tmp_path / "修复.xlsx"
+    r = run_cli("fill", "project-2020", master, "--key", "单位编码=901002", "-o", out)
+    assert r.returncode == 0, r.stderr
+    got = read_workbook(out)
+    assert got.header.name == "档案修复" and got.header.year == 2023
+    assert got.funds.total.initial == Decimal("1200.50") and got.funds.total.executed is None
+    assert got.funds.fiscal.initial == Decimal("1200.5") and got.funds.carryover.budget == 0
+    r = run_cli("fill", "project-2020", master, "--row", "1", "-o", tmp_path / "1.xlsx")
+    assert r.returncode == 0 and read_workbook(tmp_path / "1.xlsx").header.unit_code == "901001"
+    r = run_cli("fill", "project-2020", master, "-o", tmp_path / "x.xlsx")
+    assert r.returncode == 2 and "--row" in r.stderr
+
+
+def test_fill_never_overwrites_its_inputs(tmp_path):
+    template = bureau_template(tmp_path, "project-2020")
+    before = digest(template)
+    r = run_cli("fill", template, PROJECT_EXAMPLE, "-o", template)
+    assert r.returncode == 2 and "不修改原文件" in r.stderr and "Traceback" not in r.stderr
+    assert digest(template) == before
+
+
+def test_fill_result_is_a_filing_equal_to_build(tmp_path):
+    """Both ways of filling give the same inputs back."""
+    src: Filing = load_filing(WUHAN_EXAMPLE)
+    a = read_workbook(fill("dept-hubei", src, tmp_path / "a.xlsx"))
+    b = read_workbook(fill(bureau_template(tmp_path, "dept-hubei"), src, tmp_path / "b.xlsx"))
+    assert inputs_of(a) == inputs_of(b)
+
+
+def test_merged_input_cell_is_reported(tmp_path):
+    template = bureau_template(tmp_path, "project-2020")
+    wb = openpyxl.load_workbook(template)
+    wb[FORM].merge_cells("I14:J14")  # 偏差原因 of the second 数量指标 row merged away
+    wb.save(template)
+    with pytest.raises(InputError) as info:
+        fill_template(template, load_filing(PROJECT_EXAMPLE), tmp_path / "out.xlsx")
+    assert f"{FORM}!J14" in str(info.value) and "合并" in str(info.value)
