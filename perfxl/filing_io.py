@@ -18,19 +18,16 @@ DATA_SUFFIXES = (".yaml", ".yml", ".json")
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
 
-def load_filing(path: Path) -> Filing:
-    """A filing from a YAML/JSON file or a filled workbook, whichever `path` is."""
+def load_filing_ex(path: Path) -> tuple[Filing, list[Problem]]:
+    """A filing from a YAML/JSON file or a filled workbook, with reading notes (warnings)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in DATA_SUFFIXES:
-        filing = load_model(Filing, path)
-        return filing
+        return load_model(Filing, path), []
     if suffix in WORKBOOK_SUFFIXES:
-        try:
-            from .workbook.read import read_workbook
-        except ImportError as exc:  # pragma: no cover - until the reader exists
-            raise InputError(Problem(str(path), "", "此版本尚不能读取工作簿")) from exc
-        return read_workbook(path)
+        from .workbook.read import read_workbook_ex
+
+        return read_workbook_ex(path)
     if suffix in (".xls", ".et"):
         raise InputError(
             Problem(
@@ -40,6 +37,11 @@ def load_filing(path: Path) -> Filing:
     raise InputError(
         Problem(str(path), "", "不认识的文件类型：应为 .yaml/.json 填报数据，或 .xlsx/.xlsm 工作簿")
     )
+
+
+def load_filing(path: Path) -> Filing:
+    """A filing from a YAML/JSON file or a filled workbook, whichever `path` is."""
+    return load_filing_ex(path)[0]
 
 
 def _plain(value: Any) -> Any:

@@ -10,6 +10,13 @@ Conventions of the tables perfxl writes:
 * Formula cells show what follows from the inputs: 执行率, its score, totals, grade, shares,
   and a 复算得分 column with the score the official rule gives, beside the stated one.
 * A field whose cell is a formula is read back as the value the formula shows.
+* Rates and shares (kind "pct": 执行率, 占比) are stored as percentage NUMBERS, as the model
+  holds them (95 = 95 %), shown with the number format 0.00"%"; never as fractions with
+  0.00%. A rate that does not exist (budget 0) is the text "—"; a rate whose inputs are
+  blank is "" (an empty string). Both read back as None.
+* Computed cells show "" while their inputs are blank, so a template prints clean.
+* The 审核 sheet lists one live check per row; pf_audit_errors / pf_audit_warnings count its
+  错误 / 提示 results (the banner at the top right of the form sheet, beside the print area).
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ Kind = Literal[
 ]
 
 META_SHEET = "_perfxl"
+AUDIT_SHEET = "审核"
+GUIDE_SHEET = "填表说明"
 TEMPLATE_FORMAT = "1"  # the contract below; bump when a name or a block's columns change
 
 DEFAULT_ROWS_PER_GROUP = 5  # blank 三级 rows per 二级 in a project template
@@ -134,6 +143,20 @@ PROJECT_COLUMNS = (
 PROJECT_INDICATOR_HEADER_ROW = 12
 
 
+def _banner_cells(sheet: str, letter: str) -> list[Cell]:
+    return [
+        Cell("pf_audit_errors", sheet, f"{letter}1", None, "formula", "int", "错误"),
+        Cell("pf_audit_warnings", sheet, f"{letter}2", None, "formula", "int", "提示"),
+    ]
+
+
+def group_rows_of(rows_per_group: int | dict[str, int], code: str) -> int:
+    """Rows of a 二级 block: a mapping gives per-code counts (a filing with more 三级)."""
+    if isinstance(rows_per_group, dict):
+        return rows_per_group.get(code, DEFAULT_ROWS_PER_GROUP)
+    return rows_per_group
+
+
 def _project_layout(profile: Profile, rows_per_group: int | dict[str, int]) -> Layout:
     s = profile.title[:31]
     cells = [
@@ -161,7 +184,16 @@ def _project_layout(profile: Profile, rows_per_group: int | dict[str, int]) -> L
     cells += [
         Cell("pf_exec_weight", s, "F6", None, "constant", "score", "分值"),
         Cell("pf_funds_total_rate", s, "G6", "funds.total.rate", "formula", "pct", "执行率"),
-        Cell("pf_funds_total_score", s, "H6", "funds.total.score", "formula", "score", "得分"),
+        Cell(
+            "pf_funds_total_score",
+            s,
+            "H6",
+            "funds.total.score",
+            "formula",
+            "score",
+            "得分",
+            "H6:J6",
+        ),
         Cell("pf_exec_recomputed", s, "K6", None, "formula", "score", "复算得分"),
         Cell(
             "pf_goal_expected",
@@ -190,18 +222,19 @@ def _project_layout(profile: Profile, rows_per_group: int | dict[str, int]) -> L
         if top is exec_node:
             continue
         for child in top.children or [top]:
+            n = group_rows_of(rows_per_group, child.code)
             blocks.append(
                 Block(
                     f"pf_ind_{code_name(child.code)}",
                     s,
                     row,
-                    rows_per_group,
+                    n,
                     PROJECT_COLUMNS,
                     "indicators",
                     {"code": child.code},
                 )
             )
-            row += rows_per_group
+            row += n
     cells += [
         Cell("pf_total_weight", s, f"H{row}", None, "constant", "score", "分值"),
         Cell("pf_total_score", s, f"I{row}", "total_score", "formula", "score", "总分"),
@@ -209,8 +242,9 @@ def _project_layout(profile: Profile, rows_per_group: int | dict[str, int]) -> L
         Cell("pf_total_recomputed", s, f"K{row}", None, "formula", "score", "复算总分"),
         Cell("pf_grade_recomputed", s, f"K{row + 1}", None, "formula", "text", "复算等级"),
     ]
+    cells += _banner_cells(s, "K")
     cells += _meta_cells()
-    return Layout(profile, [s, "填表说明"], cells, blocks)
+    return Layout(profile, [s, AUDIT_SHEET, GUIDE_SHEET], cells, blocks)
 
 
 # ------------------------------------------------------------------ department style
@@ -354,6 +388,7 @@ def _dept_layout(profile: Profile, project_rows: int, income_rows: int) -> Layou
         c = code_name(top.code)
         group_rows[top.code] = row
         cells += [
+            Cell(f"pf_group_{c}_weight", form, f"B{row}", None, "constant", "score", "准则分值"),
             Cell(
                 f"pf_group_{c}_score",
                 form,
@@ -382,7 +417,16 @@ def _dept_layout(profile: Profile, project_rows: int, income_rows: int) -> Layou
         Cell("pf_total_score", form, f"C{row}", "total_score", "formula", "score", "总分"),
         Cell("pf_total_recomputed", form, f"D{row}", None, "formula", "score", "复算总分"),
         Cell("pf_grade", form, f"E{row}", "grade", "formula", "text", "评价等级"),
-        Cell("pf_grade_recomputed", form, f"F{row}", None, "formula", "text", "复算等级"),
+        Cell(
+            "pf_grade_recomputed",
+            form,
+            f"F{row}",
+            None,
+            "formula",
+            "text",
+            "复算等级",
+            f"F{row}:H{row}",
+        ),
     ]
     group_rows["_header"] = summary_header
     for i, key in enumerate(DEPT_TEXTS):
@@ -398,8 +442,10 @@ def _dept_layout(profile: Profile, project_rows: int, income_rows: int) -> Layou
                 f"A{3 + 2 * i}:F{3 + 2 * i}",
             )
         )
+    cells += _banner_cells(form, "I")
     cells += _meta_cells()
-    return Layout(profile, [info, money, plist, form, texts, "填表说明"], cells, blocks, group_rows)
+    sheets = [info, money, plist, form, texts, AUDIT_SHEET, GUIDE_SHEET]
+    return Layout(profile, sheets, cells, blocks, group_rows)
 
 
 def _leaves(node: Node) -> list[Node]:
@@ -411,7 +457,7 @@ def _leaves(node: Node) -> list[Node]:
 def layout_for(
     profile: Profile,
     *,
-    rows_per_group: int = DEFAULT_ROWS_PER_GROUP,
+    rows_per_group: int | dict[str, int] = DEFAULT_ROWS_PER_GROUP,
     project_rows: int = DEFAULT_PROJECT_ROWS,
     income_rows: int = DEFAULT_INCOME_ROWS,
 ) -> Layout:
