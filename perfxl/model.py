@@ -154,18 +154,30 @@ class Filing(_Model):
 
     def value(self, path: str) -> object:
         """The value at a field path ("funds.total.budget", "indicators.3.actual",
-        "group_scores.2", "texts.存在问题"); None when any step is absent."""
+        "group_scores.1.1", "texts.存在问题"); None when any step is absent. Dict keys may
+        themselves contain dots (indicator codes such as "1.1"): the longest key wins."""
+        parts = path.split(".")
         cur: object = self
-        for part in path.split("."):
+        i = 0
+        while i < len(parts):
             if cur is None:
                 return None
             if isinstance(cur, dict):
-                cur = cur.get(part)
-            elif isinstance(cur, list):
-                i = int(part)
-                cur = cur[i] if 0 <= i < len(cur) else None
+                for j in range(len(parts), i, -1):
+                    key = ".".join(parts[i:j])
+                    if key in cur:
+                        cur, i = cur[key], j
+                        break
+                else:
+                    return None
+                continue
+            part = parts[i]
+            if isinstance(cur, list):
+                k = int(part) if part.isdigit() else -1
+                cur = cur[k] if 0 <= k < len(cur) else None
             else:
                 cur = getattr(cur, part, None)
+            i += 1
         return cur
 
 

@@ -166,6 +166,8 @@ class Options(_Strict):
     score_from_rounded_rate: bool = True  # score 执行率 as printed (2 decimals of %)
     group_grades: bool = False  # grade each 一级 by its share of its weight (Wuhan's table)
     text_limits: dict[str, int] = {}
+    # texts that must be filled (field paths, or keys of `texts`); None: the kind's default
+    required_texts: list[str] | None = None
 
 
 class Profile(_Strict):

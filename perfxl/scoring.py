@@ -115,16 +115,16 @@ def quantitative_score(
         elif t <= 0:
             raw = ZERO
         else:
-            raw = a / t * weight
+            raw = a * weight / t  # multiply first: exact halves stay exact (0.71×3/6 = 0.355)
     elif direction == "反向":
         if a <= t:
             raw = weight
         elif t <= 0:
             raw = ZERO
         elif variant == "A":
-            raw = t / a * weight
+            raw = t * weight / a
         else:
-            raw = (1 - (a - t) / t) * weight
+            raw = (2 * t - a) * weight / t  # = (1 − (a − t)/t) × w
     else:
         raise ValueError(f"未知的指标性质「{direction}」")
     return clamp(r2(raw), ZERO, weight)
@@ -229,7 +229,7 @@ class _Scorer:
         )
 
     def _has_detail(self, node: Node) -> bool:
-        if node.code in self.by_code:
+        if (node.open or not node.children) and node.code in self.by_code:
             return True
         return any(self._has_detail(c) for c in node.children)
 
@@ -239,7 +239,7 @@ class _Scorer:
             kids = [self.indicator(i, level + 1) for i in self.by_code.get(node.code, [])]
             return self._group(node, level, kids, stated)
         if node.children:
-            if not self._has_detail(node) and stated is not None:
+            if self.p.kind == "department" and not self._has_detail(node) and stated is not None:
                 weight = node.weight if node.weight is not None else stated
                 return NodeScore(
                     node.code,

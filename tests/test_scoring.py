@@ -238,3 +238,40 @@ def test_every_shipped_profile_adds_up(pid):
     for _, node in p.walk():
         if node.children and all(c.weight is not None for c in node.children):
             assert sum(c.weight for c in node.children) == node.weight, node.name
+
+
+def test_exact_halves_round_up_whatever_the_order_of_operations():
+    # 0.71 / 6 × 3 is exactly 0.355: Excel's ROUND gives 0.36; dividing first in 28-digit
+    # decimal gives 0.35499… and would round down.
+    assert quantitative_score("正向", d(6), d("0.71"), d(3)) == d("0.36")
+    assert quantitative_score("反向", d(6), d(8), d("1.065"), "A") == d("0.80")  # 0.79875
+    assert quantitative_score("反向", d(8), d("8.71"), d(3), "B") == d("2.73")  # 2.73375
+
+
+def test_stray_row_with_a_group_code_does_not_count_as_detail():
+    f = load_filing(PROJECT_EXAMPLE)
+    base = score(f, load_profile("project-2020")).total
+    f.indicators.append(
+        Indicator(code="3", name="x", direction="正向", target=d(1), actual=d(1), weight=d(0))
+    )
+    assert score(f, load_profile("project-2020")).total == base
+
+
+def test_project_group_score_without_indicators_is_not_taken_on_trust():
+    f = load_filing(PROJECT_EXAMPLE)
+    f.indicators = [i for i in f.indicators if not i.code.startswith("4.")]
+    f.group_scores["4"] = d(10)
+    r = score(f, load_profile("project-2020"))
+    assert r.by_code()["4"].score == d(0)
+
+
+def test_value_resolves_dotted_codes():
+    f = Filing(
+        profile="dept-hubei",
+        header=Header(name="x", year=2020),
+        group_scores={"1.1": d(3), "1": d(9)},
+    )
+    assert f.value("group_scores.1.1") == d(3)
+    assert f.value("group_scores.1") == d(9)
+    assert f.value("group_scores.9") is None
+    assert f.value("header.name") == "x"

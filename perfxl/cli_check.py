@@ -1,0 +1,171 @@
+"""`perfxl check` (审核) and `perfxl rules` (the rule catalogue).
+
+Exit codes of `check`: 0 no blocking finding, 1 some blocking finding, 2 an input could
+not be used (the other files are still checked and reported).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from .errors import InputError
+from .filing_io import load_filing
+from .findings import InputProblem, Report, Severity, reports_json
+from .profile import Profile, load_profile
+from .rules import CATALOGUE, Context, check
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+
+
+def _check_one(path: Path, profile_id: str | None, ctx: Context) -> Report:
+    try:
+        filing = load_filing(path)
+        profile = load_profile(profile_id or filing.profile)
+    except InputError as exc:
+        return Report(
+            file=str(path), problems=[InputProblem(p.place, p.message) for p in exc.problems]
+        )
+    return check(filing, profile, ctx, file=str(path))
+
+
+def _level(f) -> str:
+    if f.severity is Severity.BLOCKING:
+        return "[red]强制性[/red]"
+    return "提示性（已说明）" if f.explained else "[yellow]提示性[/yellow]"
+
+
+def print_report(console: Console, report: Report) -> None:
+    head = f"{report.file}"
+    if report.title:
+        head += f"：{report.title}（{report.year}年度，评价框架 {report.profile}）"
+    console.print(f"[bold]{head}[/bold]")
+    if not report.usable:
+        for p in report.problems:
+            where = f"{p.place}：" if p.place else ""
+            console.print(f"  [red]无法审核[/red]：{where}{p.message}", soft_wrap=True)
+        return
+    if report.findings:
+        t = Table(show_header=True, header_style="bold", show_lines=False)
+        t.add_column("编码", no_wrap=True)
+        t.add_column("级别", no_wrap=True)
+        t.add_column("位置", overflow="fold", min_width=12)
+        t.add_column("说明", overflow="fold")
+        for f in report.findings:
+            t.add_row(f.code, _level(f), f.location(), f.message)
+        console.print(t)
+    s = report.summary()
+    verdict = "[green]审核通过[/green]" if report.valid else "[red]审核未通过[/red]"
+    console.print(
+        f"{verdict}：错误 {s['blocking']} 项 / 提示 {s['warning']} 项 / 已说明 {s['explained']} 项"
+    )
+
+
+def _exit_code(reports: list[Report]) -> int:
+    if any(not r.usable for r in reports):
+        return EXIT_INPUT
+    return EXIT_OK if all(r.valid for r in reports) else EXIT_FINDINGS
+
+
+@click.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--budget", type=click.Path(path_type=Path), help="预算数据（CSV/XLSX/YAML）")
+@click.option("--targets", type=click.Path(path_type=Path), help="批复的绩效目标（CSV/XLSX/YAML）")
+@click.option("--profile", "profile_id", help="评价框架编号或文件（默认取填报数据中的 profile）")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="输出格式",
+)
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="写入文件（默认输出到屏幕）")
+def check_cmd(
+    files: tuple[Path, ...],
+    budget: Path | None,
+    targets: Path | None,
+    profile_id: str | None,
+    fmt: str,
+    output: Path | None,
+) -> None:
+    """审核自评表：逐条运行审核规则，列出错误（强制性）和提示（提示性）。
+
+    退出码：0 没有强制性错误；1 有强制性错误；2 有输入文件无法使用。"""
+    from .reference_data import load_budget, load_targets
+
+    ctx = Context(
+        budget=load_budget(budget) if budget else None,
+        targets=load_targets(targets) if targets else None,
+    )
+    reports = [_check_one(p, profile_id, ctx) for p in files]
+    err = Console(stderr=True, highlight=False)
+    for r in reports:
+        for p in r.problems:
+            where = f"：{p.place}" if p.place else ""
+            err.print(f"[red]错误[/red]：{r.file}{where}：{p.message}", soft_wrap=True)
+    if fmt == "json":
+        text = json.dumps(reports_json(reports), ensure_ascii=False, indent=2) + "\n"
+    elif output:
+        buf = Console(record=True, width=160, file=io.StringIO(), highlight=False)
+        for r in reports:
+            print_report(buf, r)
+            buf.print()
+        text = buf.export_text()
+    if output:
+        from .atomic import write_text
+
+        write_text(output, text, inputs=tuple(files))
+        Console(highlight=False).print(f"已写入 {output}")
+    elif fmt == "json":
+        click.echo(text, nl=False)
+    else:
+        console = Console(highlight=False, soft_wrap=False)
+        for r in reports:
+            print_report(console, r)
+            console.print()
+    # sys.exit, not click's Exit: the entry point runs click with standalone_mode=False
+    sys.exit(_exit_code(reports))
+
+
+def _applies(profile: Profile | None, rule) -> bool:
+    return profile is None or rule.applies_to(profile)
+
+
+@click.command("rules")
+@click.option("--profile", "profile_id", help="只列出适用于该评价框架的规则")
+def rules_cmd(profile_id: str | None) -> None:
+    """列出全部审核规则（编码、级别、范围、说明、适用）。"""
+    profile = load_profile(profile_id) if profile_id else None
+    title = "审核规则" + (f"（评价框架 {profile.id}）" if profile else "")
+    t = Table(title=title, header_style="bold")
+    for col in ("编码", "级别", "范围"):
+        t.add_column(col, no_wrap=True)
+    for col in ("说明", "适用", "工作簿公式"):
+        t.add_column(col, overflow="fold")
+    for rule in CATALOGUE:
+        if not _applies(profile, rule):
+            continue
+        formula = "是" if rule.live else "否"
+        if profile is not None and rule.live:
+            formula = f"是（{len(rule.live_checks(profile))} 条）"
+        t.add_row(
+            rule.code,
+            rule.severity.value,
+            rule.scope.value,
+            rule.title,
+            rule.applies_text(),
+            formula,
+        )
+    Console(highlight=False).print(t)
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(check_cmd)
+    cli.add_command(rules_cmd)

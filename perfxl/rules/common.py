@@ -1,0 +1,98 @@
+"""Expressions and profile facts shared by several rule families."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ..decimal_math import fmt2
+from ..model import FUND_LINES
+from ..profile import ExecutionRateRule, Node, Profile
+from .expr import Expr, Field, If, IsBlank, IsNumber, Not, Or, Round, eq, ne
+
+ROW = {
+    name: Field(f"row.{name}")
+    for name in (
+        "code",
+        "name",
+        "direction",
+        "unit",
+        "target",
+        "target_text",
+        "actual",
+        "actual_text",
+        "weight",
+        "score",
+        "explanation",
+        "applicable",
+        "level",
+        "parent",
+        "initial",
+        "adjusted",
+        "spent",
+        "rate",
+        "amount",
+    )
+}
+
+BUDGET = Field("funds.total.budget")
+EXECUTED = Field("funds.total.executed")
+STATED_RATE = Field("funds.total.rate")
+STATED_EXEC_SCORE = Field("funds.total.score")
+TOTAL = Field("total_score")
+GRADE = Field("grade")
+# 执行率 as printed: 执行数 × 100 / 全年预算数, rounded half-up (perfxl.decimal_math.percent)
+RATE = Round(EXECUTED * 100 / BUDGET, 2)
+HAS_RATE = If(Or(Not(IsNumber(BUDGET)), Not(IsNumber(EXECUTED))), False, ne(BUDGET, 0))
+
+FUND_COLUMNS = {"initial": "年初预算数", "budget": "全年预算数", "executed": "全年执行数"}
+
+# A row is applicable unless marked so (a blank cell means applicable).
+APPLICABLE = Or(IsBlank(ROW["applicable"]), eq(ROW["applicable"], True))
+
+
+def entered(*names: str) -> Expr:
+    """Some of these cells of the row were filled in."""
+    return Or(*(Not(IsBlank(ROW[n])) for n in names))
+
+
+# What a unit types into a row it uses; a fixed row's name, weight and direction are printed.
+USED_OPEN = entered(
+    "name", "direction", "weight", "score", "target", "target_text", "actual", "actual_text"
+)
+USED_FIXED = entered("score", "target", "target_text", "actual", "actual_text", "explanation")
+
+
+def open_codes(profile: Profile) -> tuple[str, ...]:
+    return tuple(n.code for _, n in profile.walk() if n.open)
+
+
+def fixed_leaves(profile: Profile) -> list[Node]:
+    return [n for _, n in profile.walk() if not n.children and not n.open]
+
+
+def execution_node(profile: Profile) -> Node | None:
+    for _, n in profile.walk():
+        if isinstance(n.rule, ExecutionRateRule):
+            return n
+    return None
+
+
+def execution_remark_path(profile: Profile) -> str:
+    """Where the filing explains its 执行率: the 说明 of the execution-rate indicator,
+    or the text 预算执行情况说明 when the profile has no such indicator."""
+    node = execution_node(profile)
+    return f"group_remarks.{node.code}" if node else "texts.预算执行情况说明"
+
+
+def open_descendants(node: Node) -> list[str]:
+    if node.open:
+        return [node.code]
+    return [c for child in node.children for c in open_descendants(child)]
+
+
+def fund_label(line: str, column: str) -> str:
+    return f"{FUND_LINES[line]}的{FUND_COLUMNS.get(column, column)}"
+
+
+def money(d: Decimal | None) -> str:
+    return fmt2(d)

@@ -1,0 +1,239 @@
+"""表间: the department report's 收支情况 and 项目支出明细 agree with each other."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..findings import Scope, Severity
+from ..model import Filing
+from ..profile import Profile
+from ..scoring import ScoreResult
+from .base import Context, Formula, Hit, Rule
+from .common import ROW
+from .expr import (
+    And,
+    Column,
+    CountIf,
+    CountNumbers,
+    Field,
+    Filled,
+    If,
+    IsNumber,
+    Not,
+    Or,
+    Round,
+    Sum,
+    SumIf,
+    eq,
+    gt,
+)
+
+B = Severity.BLOCKING
+INCOME_TOTAL = Field("finance.income_total")
+BASIC = Field("finance.basic")
+PROJECT = Field("finance.project")
+SPENDING = Field("finance.expenditure_total")
+AMOUNTS = Column("finance.income.*.amount")
+LEVELS = Column("projects.*.level")
+PARENTS = Column("projects.*.parent")
+PROJECT_MONEY = {"initial": "年初预算", "adjusted": "调整预算", "spent": "实际支出"}
+
+
+def _income(profile: Profile) -> list[Formula]:
+    total = Round(Sum(AMOUNTS), 2)
+    return [
+        Formula(
+            "finance.income_total",
+            And(IsNumber(INCOME_TOTAL), gt(CountNumbers(AMOUNTS), 0)),
+            eq(Round(INCOME_TOTAL, 2), total),
+            "收入合计 {actual} 与各项收入之和 {expected} 不等",
+            "收入合计应等于各项收入之和",
+            expected=total,
+            actual=INCOME_TOTAL,
+        )
+    ]
+
+
+def _expenditure(profile: Profile) -> list[Formula]:
+    total = Round(Sum(BASIC, PROJECT), 2)
+    return [
+        Formula(
+            "finance.expenditure_total",
+            And(IsNumber(SPENDING), Or(IsNumber(BASIC), IsNumber(PROJECT))),
+            eq(Round(SPENDING, 2), total),
+            "支出合计 {actual} 与 基本支出 + 项目支出 = {expected} 不等",
+            "支出合计应等于基本支出与项目支出之和",
+            expected=total,
+            actual=SPENDING,
+        )
+    ]
+
+
+def _shares(profile: Profile) -> list[Formula]:
+    out = []
+    for key, part, label in (
+        ("basic_share", BASIC, "基本支出"),
+        ("project_share", PROJECT, "项目支出"),
+    ):
+        share = Field(f"finance.{key}")
+        expected = Round(part * 100 / SPENDING, 2)
+        out.append(
+            Formula(
+                f"finance.{key}",
+                And(IsNumber(share), IsNumber(part), IsNumber(SPENDING)),
+                If(eq(SPENDING, 0), False, eq(Round(share, 2), expected)),
+                f"{label}占比填报 {{actual}}%，按 {label} ÷ 支出合计 应为 {{expected}}%",
+                f"{label}占比应等于 {label} ÷ 支出合计（支出合计为 0 时不填）",
+                expected=If(eq(SPENDING, 0), "—", expected),
+                actual=share,
+            )
+        )
+    return out
+
+
+def _projects_sum(profile: Profile) -> list[Formula]:
+    spent = Column("projects.*.spent")
+    total = Round(SumIf(LEVELS, 1, spent), 2)
+    return [
+        Formula(
+            "finance.project",
+            And(IsNumber(PROJECT), gt(CountNumbers(spent), 0)),
+            eq(Round(PROJECT, 2), total),
+            "项目支出 {actual} 与项目支出明细中一级项目实际支出合计 {expected} 不等",
+            "项目支出应等于项目支出明细中一级项目的实际支出之和",
+            expected=total,
+            actual=PROJECT,
+        )
+    ]
+
+
+def _parent_sums(profile: Profile) -> list[Formula]:
+    out = []
+    name = ROW["name"]
+    for col, label in PROJECT_MONEY.items():
+        x = ROW[col]
+        children = Round(SumIf(PARENTS, name, Column(f"projects.*.{col}")), 2)
+        out.append(
+            Formula(
+                f"row.{col}",
+                If(
+                    And(eq(ROW["level"], 1), Filled(name), IsNumber(x)),
+                    gt(CountIf(PARENTS, name), 0),
+                    False,
+                ),
+                eq(Round(x, 2), children),
+                f"{{row}}的{label} {{actual}} 与其二级项目{label}合计 {{expected}} 不等",
+                f"一级项目的{label}应等于其二级项目之和",
+                expected=children,
+                actual=x,
+                per_row="project",
+            )
+        )
+    return out
+
+
+def _project_rates(profile: Profile) -> list[Formula]:
+    adjusted, spent, rate = ROW["adjusted"], ROW["spent"], ROW["rate"]
+    expected = Round(spent * 100 / adjusted, 2)
+    return [
+        Formula(
+            "row.rate",
+            If(
+                And(IsNumber(adjusted), IsNumber(spent), IsNumber(rate)),
+                Not(eq(adjusted, 0)),
+                False,
+            ),
+            eq(Round(rate, 2), expected),
+            "{row}的执行率填报 {actual}%，按 实际支出 ÷ 调整预算 应为 {expected}%",
+            "项目执行率应等于 实际支出 ÷ 调整预算（两位小数）",
+            expected=expected,
+            actual=rate,
+            per_row="project",
+        ),
+        Formula(
+            "row.rate",
+            If(IsNumber(adjusted), eq(adjusted, 0), False),
+            Not(IsNumber(rate)),
+            "{row}的调整预算为 0，没有执行率，执行率栏应为空或“—”，填报为 {actual}",
+            "调整预算为 0 的项目执行率栏应为空或“—”",
+            actual=rate,
+            per_row="project",
+        ),
+    ]
+
+
+def _parents(filing: Filing, profile: Profile, result: ScoreResult, ctx: Context) -> Iterator[Hit]:
+    """A 二级项目 must name a 一级项目 of the same list."""
+    firsts = {p.name for p in filing.projects if p.level == 1}
+    for i, p in enumerate(filing.projects):
+        if p.level == 2 and p.parent not in firsts:
+            what = f"所属一级项目「{p.parent}」不在明细中" if p.parent else "未填所属一级项目"
+            yield Hit(f"projects.{i}.parent", f"二级项目「{p.name}」{what}", actual=p.parent)
+
+
+DEPT = ("department",)
+RULES = [
+    Rule(
+        "XT-INCOME-SUM",
+        B,
+        Scope.CROSS,
+        "收入合计等于各来源收入之和",
+        "部门整体（填了分来源收入时）",
+        kinds=DEPT,
+        formulas=_income,
+    ),
+    Rule(
+        "XT-EXPENDITURE-SUM",
+        B,
+        Scope.CROSS,
+        "基本支出 + 项目支出 = 支出合计",
+        "部门整体",
+        kinds=DEPT,
+        formulas=_expenditure,
+    ),
+    Rule(
+        "XT-SHARES",
+        B,
+        Scope.CROSS,
+        "基本支出、项目支出占比 = 该项支出 ÷ 支出合计（两位小数）",
+        "部门整体",
+        kinds=DEPT,
+        formulas=_shares,
+    ),
+    Rule(
+        "XT-PROJECTS-SUM",
+        B,
+        Scope.CROSS,
+        "项目支出明细中一级项目的实际支出之和等于项目支出",
+        "部门整体",
+        kinds=DEPT,
+        formulas=_projects_sum,
+    ),
+    Rule(
+        "XT-PROJECT-PARENT-SUM",
+        B,
+        Scope.CROSS,
+        "一级项目的年初预算、调整预算、实际支出等于其二级项目之和",
+        "部门整体（有二级项目时）",
+        kinds=DEPT,
+        formulas=_parent_sums,
+    ),
+    Rule(
+        "XT-PROJECT-RATE",
+        B,
+        Scope.CROSS,
+        "项目执行率 = 实际支出 ÷ 调整预算；调整预算为 0 时没有执行率",
+        "部门整体",
+        kinds=DEPT,
+        formulas=_project_rates,
+    ),
+    Rule(
+        "XT-PROJECT-PARENT",
+        B,
+        Scope.CROSS,
+        "二级项目所属的一级项目在明细中",
+        "部门整体",
+        kinds=DEPT,
+        check=_parents,
+    ),
+]

@@ -1,0 +1,290 @@
+"""取值: each value on its own is possible (money not negative, rates in range, one of the
+allowed words, an indicator code the profile knows)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..findings import Scope, Severity
+from ..model import FUND_LINES, Filing
+from ..profile import QUALITATIVE_PHRASES, Profile
+from ..scoring import ScoreResult
+from .base import Context, Formula, Hit, Rule
+from .common import (
+    BUDGET,
+    EXECUTED,
+    ROW,
+    STATED_RATE,
+    execution_remark_path,
+    fixed_leaves,
+    fund_label,
+    open_codes,
+)
+from .expr import And, Field, Filled, IsBlank, IsNumber, Not, Or, Round, eq, ge, le
+
+B, W = Severity.BLOCKING, Severity.WARNING
+DIRECTION_WORDS = ("正向", "反向", "等于", "定性")
+FINANCE_MONEY = {
+    "income_total": "收入合计",
+    "basic": "基本支出",
+    "project": "项目支出",
+    "expenditure_total": "支出合计",
+}
+PROJECT_MONEY = {"initial": "年初预算", "adjusted": "调整预算", "spent": "实际支出"}
+
+
+def _nonneg(path: str, label: str) -> Formula:
+    x = Field(path)
+    return Formula(
+        path,
+        IsNumber(x),
+        ge(x, 0),
+        f"{label}为 {{actual}}，金额不能为负数",
+        f"{label}不能为负数",
+        actual=x,
+    )
+
+
+def _money(profile: Profile) -> list[Formula]:
+    out = [
+        _nonneg(f"funds.{line}.{col}", fund_label(line, col))
+        for line in FUND_LINES
+        for col in ("initial", "budget", "executed")
+    ]
+    if profile.kind == "department":
+        out += [_nonneg(f"finance.{k}", v) for k, v in FINANCE_MONEY.items()]
+        amount = ROW["amount"]
+        out.append(
+            Formula(
+                "row.amount",
+                IsNumber(amount),
+                ge(amount, 0),
+                "{row}的金额为 {actual}，不能为负数",
+                "收入金额不能为负数",
+                actual=amount,
+                per_row="income",
+            )
+        )
+        for col, label in PROJECT_MONEY.items():
+            x = ROW[col]
+            out.append(
+                Formula(
+                    f"row.{col}",
+                    IsNumber(x),
+                    ge(x, 0),
+                    f"{{row}}的{label}为 {{actual}}，不能为负数",
+                    f"项目的{label}不能为负数",
+                    actual=x,
+                    per_row="project",
+                )
+            )
+    return out
+
+
+def _rates(profile: Profile) -> list[Formula]:
+    out = [
+        Formula(
+            "funds.total.rate",
+            IsNumber(STATED_RATE),
+            ge(STATED_RATE, 0),
+            "执行率为 {actual}%，不能为负数",
+            "执行率不能为负数",
+            actual=STATED_RATE,
+        )
+    ]
+    if profile.kind == "department":
+        for key, label in (("basic_share", "基本支出占比"), ("project_share", "项目支出占比")):
+            x = Field(f"finance.{key}")
+            out.append(
+                Formula(
+                    f"finance.{key}",
+                    IsNumber(x),
+                    And(ge(x, 0), le(x, 100)),
+                    f"{label}为 {{actual}}%，应在 0～100% 之间",
+                    f"{label}应在 0～100% 之间",
+                    actual=x,
+                )
+            )
+        rate = ROW["rate"]
+        out.append(
+            Formula(
+                "row.rate",
+                IsNumber(rate),
+                ge(rate, 0),
+                "{row}的执行率为 {actual}%，不能为负数",
+                "项目执行率不能为负数",
+                actual=rate,
+                per_row="project",
+            )
+        )
+    return out
+
+
+def _weights(profile: Profile) -> list[Formula]:
+    w = ROW["weight"]
+    return [
+        Formula(
+            "row.weight",
+            IsNumber(w),
+            ge(w, 0),
+            "{row}的分值为 {actual}，不能为负数",
+            "指标分值不能为负数",
+            actual=w,
+            per_row="indicator",
+        )
+    ]
+
+
+def _phrases(profile: Profile) -> list[Formula]:
+    text = ROW["actual_text"]
+    allowed = "、".join(f"“{p}”" for p in QUALITATIVE_PHRASES)
+    return [
+        Formula(
+            "row.actual_text",
+            eq(ROW["direction"], "定性"),
+            Or(*(eq(text, p) for p in QUALITATIVE_PHRASES)),
+            f"{{row}}是定性指标，实际完成值「{{actual}}」应为以下评价用语之一：{allowed}",
+            f"定性指标的实际完成值应为：{allowed}",
+            actual=text,
+            per_row="indicator",
+        )
+    ]
+
+
+def _directions(profile: Profile) -> list[Formula]:
+    d = ROW["direction"]
+    return [
+        Formula(
+            "row.direction",
+            Not(IsBlank(d)),
+            Or(*(eq(d, w) for w in DIRECTION_WORDS)),
+            "{row}的指标性质「{actual}」应为正向、反向、等于或定性",
+            "指标性质应为正向、反向、等于或定性",
+            actual=d,
+            per_row="indicator",
+        )
+    ]
+
+
+def _overspent(profile: Profile) -> list[Formula]:
+    remark = Field(execution_remark_path(profile))
+    return [
+        Formula(
+            "funds.total.executed",
+            And(IsNumber(BUDGET), IsNumber(EXECUTED)),
+            le(Round(EXECUTED, 2), Round(BUDGET, 2)),
+            "全年执行数 {actual} 超过全年预算数 {expected}",
+            "全年执行数不应超过全年预算数",
+            expected=BUDGET,
+            actual=EXECUTED,
+            explained=Filled(remark),
+        )
+    ]
+
+
+def _codes(filing: Filing, profile: Profile, result: ScoreResult, ctx: Context) -> Iterator[Hit]:
+    """Rows the scoring engine would silently skip: unknown codes, group codes, duplicates."""
+    open_ = set(open_codes(profile))
+    fixed = {n.code for n in fixed_leaves(profile)}
+    seen: dict[str, int] = {}
+    for i, ind in enumerate(filing.indicators):
+        path = f"indicators.{i}.code"
+        if ind.code in open_:
+            continue
+        if ind.code in fixed:
+            if ind.code in seen:
+                yield Hit(
+                    path,
+                    f"指标编码「{ind.code}」重复（第 {seen[ind.code] + 1} 个指标已是该指标），"
+                    "重复的一行不计分",
+                    actual=ind.code,
+                )
+            else:
+                seen[ind.code] = i
+            continue
+        node = profile.node(ind.code)
+        why = (
+            f"是「{node.name}」这一汇总指标的编码，应填在其下级指标上"
+            if node is not None
+            else f"不是评价框架 {profile.id} 中的指标"
+        )
+        yield Hit(path, f"第 {i + 1} 个指标的编码「{ind.code}」{why}，该行不计分", actual=ind.code)
+
+
+def _version(filing: Filing, profile: Profile, result: ScoreResult, ctx: Context) -> Iterator[Hit]:
+    if filing.profile_version and filing.profile_version != profile.version:
+        yield Hit(
+            "profile_version",
+            f"填报数据按评价框架 {profile.id} 版本 {filing.profile_version} 编制，"
+            f"当前框架版本为 {profile.version}",
+            expected=profile.version,
+            actual=filing.profile_version,
+        )
+
+
+RULES = [
+    Rule(
+        "VAL-MONEY",
+        B,
+        Scope.TABLE,
+        "金额不能为负数",
+        "全部",
+        formulas=_money,
+    ),
+    Rule(
+        "VAL-RATE",
+        B,
+        Scope.TABLE,
+        "执行率不为负数，占比在 0～100% 之间",
+        "全部",
+        formulas=_rates,
+    ),
+    Rule(
+        "VAL-WEIGHT",
+        B,
+        Scope.TABLE,
+        "指标分值不能为负数",
+        "全部",
+        formulas=_weights,
+    ),
+    Rule(
+        "VAL-DIRECTION",
+        B,
+        Scope.TABLE,
+        "指标性质只能是正向、反向、等于、定性",
+        "全部",
+        formulas=_directions,
+    ),
+    Rule(
+        "VAL-QUAL-PHRASE",
+        B,
+        Scope.TABLE,
+        "定性指标的实际完成值是三种评价用语之一",
+        "全部",
+        formulas=_phrases,
+    ),
+    Rule(
+        "VAL-IND-CODE",
+        B,
+        Scope.TABLE,
+        "指标编码是评价框架中可填报的指标，固定指标不重复",
+        "全部",
+        check=_codes,
+    ),
+    Rule(
+        "VAL-OVERSPENT",
+        W,
+        Scope.TABLE,
+        "全年执行数不超过全年预算数（超过时须说明）",
+        "全部",
+        formulas=_overspent,
+    ),
+    Rule(
+        "VAL-PROFILE-VERSION",
+        W,
+        Scope.TABLE,
+        "填报所依据的评价框架版本与当前版本一致",
+        "全部",
+        check=_version,
+    ),
+]

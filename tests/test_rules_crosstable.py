@@ -1,0 +1,89 @@
+"""表间 rules on the department report: fire at the right field, silent when consistent."""
+
+from decimal import Decimal
+
+from perfxl.findings import Status
+
+from .check_helpers import blocking, run, wuhan, wuhan_full
+
+D = Decimal
+CROSS = (
+    "XT-INCOME-SUM",
+    "XT-EXPENDITURE-SUM",
+    "XT-SHARES",
+    "XT-PROJECTS-SUM",
+    "XT-PROJECT-PARENT-SUM",
+    "XT-PROJECT-RATE",
+    "XT-PROJECT-PARENT",
+)
+
+
+def test_a_consistent_report_passes_every_cross_table_rule():
+    report = run(wuhan_full())
+    assert blocking(report) == []
+    assert {code: report.status(code) for code in CROSS} == dict.fromkeys(CROSS, Status.PASSED)
+
+
+def test_the_published_wuhan_summary_passes_what_it_can():
+    report = run(wuhan())
+    assert report.status("XT-PROJECT-RATE") is Status.PASSED  # 新馆建设: 调整预算 0, no rate
+    for code in ("XT-INCOME-SUM", "XT-EXPENDITURE-SUM", "XT-SHARES", "XT-PROJECTS-SUM"):
+        assert report.status(code) is Status.NOT_APPLICABLE  # the summary gives no split
+
+
+def test_income_sources_add_up():
+    data = wuhan_full()
+    data["finance"]["income"][0]["amount"] = D("3100.00")
+    assert blocking(run(data)) == [["XT-INCOME-SUM", "finance.income_total"]]
+
+
+def test_basic_plus_project_is_the_expenditure():
+    data = wuhan_full()
+    data["finance"]["basic"] = D("1682.71")  # digits swapped
+    assert blocking(run(data)) == [
+        ["XT-EXPENDITURE-SUM", "finance.expenditure_total"],
+        ["XT-SHARES", "finance.basic_share"],  # 1682.71 / 3233.46 = 52.04 %
+    ]
+
+
+def test_shares_are_part_over_total():
+    data = wuhan_full()
+    data["finance"]["project_share"] = D("47.89")
+    report = run(data)
+    assert blocking(report) == [["XT-SHARES", "finance.project_share"]]
+    assert report.errors[0].expected == "47.98"
+
+
+def test_first_level_projects_add_up_to_project_spending():
+    data = wuhan_full()
+    data["projects"][4].update(spent=D("480.00"), rate=D("97.96"))  # 档案数字化
+    assert blocking(run(data)) == [["XT-PROJECTS-SUM", "finance.project"]]
+
+
+def test_a_first_level_project_equals_its_second_level_ones():
+    data = wuhan_full()
+    data["projects"][2].update(spent=D("390.00"), rate=D("97.50"))  # 运行维护-物业
+    report = run(data)
+    assert blocking(report) == [["XT-PROJECT-PARENT-SUM", "projects.1.spent"]]
+    assert (report.errors[0].expected, report.errors[0].actual) == ("717.96", "727.96")
+
+
+def test_project_rate_is_spent_over_adjusted():
+    data = wuhan_full()
+    data["projects"][4]["rate"] = D("99.99")
+    data["projects"][5]["rate"] = D("0")  # 调整预算 0: no rate at all
+    assert blocking(run(data)) == [
+        ["XT-PROJECT-RATE", "projects.4.rate"],
+        ["XT-PROJECT-RATE", "projects.5.rate"],
+    ]
+
+
+def test_second_level_projects_name_an_existing_parent():
+    data = wuhan_full()
+    data["projects"][3]["parent"] = "档案馆运维"
+    assert blocking(run(data)) == [
+        ["XT-PROJECT-PARENT-SUM", "projects.1.initial"],
+        ["XT-PROJECT-PARENT-SUM", "projects.1.adjusted"],
+        ["XT-PROJECT-PARENT-SUM", "projects.1.spent"],
+        ["XT-PROJECT-PARENT", "projects.3.parent"],
+    ]
