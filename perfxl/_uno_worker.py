@@ -73,7 +73,10 @@ def _handle(desktop: Any, req: dict[str, Any]) -> None:
     dst_url = uno.systemPathToFileUrl(req["dst"])
     load = _props(
         Hidden=True,
-        ReadOnly=True,  # never write back to src, no lock file next to it
+        # never write back to src, no lock file next to it; run_macro gets a private copy,
+        # opened writable because LibreOffice ignores a macro's format changes (fills,
+        # Range.Clear) in a read-only document while still applying its value changes
+        ReadOnly=not macros,
         MacroExecutionMode=ALWAYS_EXECUTE_NO_WARN if macros else NEVER_EXECUTE,
         UpdateDocMode=NO_UPDATE,
     )

@@ -183,7 +183,14 @@ class Office:
         if not d.parent.is_dir():
             raise OfficeError(f"输出目录不存在：{d.parent} (output folder missing)")
         tmp = d.with_name(f".{d.stem}.{uuid.uuid4().hex[:8]}.tmp{d.suffix}")  # suffix: format
-        req = {"op": op, "src": str(s), "dst": str(tmp), "macro": macro}
+        private = None
+        if op == "run_macro":  # macros run on a writable private copy, never on src
+            private = Path(tempfile.mkdtemp(prefix="perfxl-macro-"))
+            shutil.copyfile(s, private / s.name)
+            req_src = private / s.name
+        else:
+            req_src = s
+        req = {"op": op, "src": str(req_src), "dst": str(tmp), "macro": macro}
         try:
             with self._lock:
                 self.start()
@@ -193,6 +200,8 @@ class Office:
             os.replace(tmp, d)
         finally:
             tmp.unlink(missing_ok=True)
+            if private is not None:
+                shutil.rmtree(private, ignore_errors=True)
         return d
 
     def _request(self, req: dict[str, Any], src: Path) -> None:
