@@ -9,6 +9,7 @@ from rich.console import Console
 
 from .errors import InputError, Problem
 from .profile import load_profile, shipped_profiles
+from .vba import SHIPPED_VBA
 
 out = Console(highlight=False, soft_wrap=False)
 
@@ -25,7 +26,7 @@ def _defaults() -> tuple[int, int, int]:
 @click.argument("profile", required=False)
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path), required=True,
-    help="输出文件（.xlsx，或带 --vba 的 .xlsm）；与 --all 一起时为输出文件夹",
+    help="输出文件（.xlsx；.xlsm 带 校验/评分/清除标记 按钮）；与 --all 一起时为输出文件夹",
 )  # fmt: skip
 @click.option("--all", "all_", is_flag=True, help="为全部内置评价框架生成模板（<编号>.xlsx）")
 @click.option(
@@ -42,7 +43,7 @@ def _defaults() -> tuple[int, int, int]:
 )  # fmt: skip
 @click.option(
     "--vba", type=click.Path(path_type=Path), default=None,
-    help="VBA 工程文件（vbaProject.bin），生成 .xlsm 时使用",
+    help="VBA 工程文件（vbaProject.bin）；生成 .xlsm 时默认使用随附的按钮宏",
 )  # fmt: skip
 def template_cmd(
     profile: str | None,
@@ -68,8 +69,11 @@ def template_cmd(
         if output.suffix.lower() in SUFFIXES:
             raise click.UsageError("使用 --all 时 -o 应为文件夹")
         for pid in shipped_profiles():
-            path = build_workbook(load_profile(pid), output / f"{pid}.xlsx", **sizes)
-            out.print(f"已生成 {path}")
+            for suffix, project in ((".xlsx", None), (".xlsm", vba or SHIPPED_VBA)):
+                path = build_workbook(
+                    load_profile(pid), output / f"{pid}{suffix}", vba_project=project, **sizes
+                )
+                out.print(f"已生成 {path}")
         return
     if not profile:
         raise click.UsageError(
@@ -79,9 +83,7 @@ def template_cmd(
     if suffix not in SUFFIXES:
         raise InputError(Problem(str(output), "", "输出文件应以 .xlsx 或 .xlsm 结尾"))
     if suffix == ".xlsm" and vba is None:
-        raise InputError(
-            Problem(str(output), "", "生成 .xlsm 需要用 --vba 指定 VBA 工程文件（vbaProject.bin）")
-        )
+        vba = SHIPPED_VBA  # the 校验/评分/清除标记 macros compiled from macros/
     if suffix == ".xlsx" and vba is not None:
         raise InputError(Problem(str(output), "", "带 VBA 工程的工作簿应以 .xlsm 结尾"))
     if vba is not None and not vba.is_file():

@@ -31,6 +31,9 @@ from pathlib import Path
 __all__ = ["MACROS_DIR", "build_vba_project", "module_sources"]
 
 MACROS_DIR = Path(__file__).resolve().parent.parent / "macros"
+# The compiled project shipped with the package, so .xlsm templates need no VBA compiler
+# at run time; scripts/build-templates rebuilds it and tests/test_vba.py checks it is fresh.
+SHIPPED_VBA = Path(__file__).resolve().parent / "data" / "vbaProject.bin"
 PROJECT_ID = "{5B1B6C39-6E0C-4B4E-9A55-7065726678C1}"  # fixed: reproducible output
 _SEED = 20200101
 _WORKSHEET_GUID = uuid.UUID("00020820-0000-0000-C000-000000000046")

@@ -28,14 +28,19 @@ def parts(path: Path) -> dict[str, bytes]:
 
 
 def test_one_template_per_shipped_profile() -> None:
-    assert sorted(p.stem for p in TEMPLATES.glob("*.xlsx")) == sorted(shipped_profiles()), HINT
+    for suffix in ("*.xlsx", "*.xlsm"):
+        assert sorted(p.stem for p in TEMPLATES.glob(suffix)) == sorted(shipped_profiles()), HINT
 
 
+@pytest.mark.parametrize("suffix", [".xlsx", ".xlsm"])
 @pytest.mark.parametrize("pid", sorted(shipped_profiles()))
-def test_committed_template_is_fresh(pid: str, tmp_path: Path) -> None:
-    committed = TEMPLATES / f"{pid}.xlsx"
+def test_committed_template_is_fresh(pid: str, suffix: str, tmp_path: Path) -> None:
+    from perfxl.vba import SHIPPED_VBA
+
+    committed = TEMPLATES / f"{pid}{suffix}"
     assert committed.is_file(), HINT
-    fresh = build_workbook(load_profile(pid), tmp_path / f"{pid}.xlsx")
+    vba = SHIPPED_VBA if suffix == ".xlsm" else None
+    fresh = build_workbook(load_profile(pid), tmp_path / f"{pid}{suffix}", vba_project=vba)
     old, new = parts(committed), parts(fresh)
     assert sorted(old) == sorted(new), f"parts differ: {sorted(set(old) ^ set(new))}; {HINT}"
     changed = [name for name in old if old[name] != new[name]]

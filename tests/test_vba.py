@@ -207,3 +207,11 @@ def test_macros_protect_sheets_again_as_the_writer_does() -> None:
     assert f"ws.Protect {args}" in _all_source()
     excel = (Path(write.__file__).parent.parent / "excel.py").read_text(encoding="utf-8")
     assert f"Protect({args})" in excel
+
+
+def test_shipped_vba_project_is_fresh(tmp_path: Path) -> None:
+    """The package ships macros/ compiled, so users need no VBA compiler; it must match."""
+    from perfxl.vba import SHIPPED_VBA
+
+    fresh = build_vba_project(out=tmp_path / "vbaProject.bin")
+    assert SHIPPED_VBA.read_bytes() == fresh.read_bytes(), "重新生成：bash scripts/build-templates"
