@@ -34,6 +34,7 @@ from .errors import InputError
 from .findings import Report, Severity
 from .model import Filing
 from .profile import Profile, load_profile
+from .report import row_note
 from .rules import check
 from .scoring import ScoreResult, score
 from .workbook.buttons import (
@@ -247,16 +248,7 @@ def score_rows(result: ScoreResult, profile: Profile) -> list[list[Any]]:
     it), then 总分, 评价等级 and 预算执行率."""
     rows: list[list[Any]] = []
     for row in result.rows():
-        note = "；".join(
-            x
-            for x in (
-                row.basis if row.basis != "计算" else "",
-                row.note or "",
-                "超目标偏离" if row.over_achieved else "",
-                f"等级 {row.grade}" if row.grade else "",
-            )
-            if x
-        )
+        note = row_note(row)
         code = row.code.split("#")[0] if row.indicator is None else ""
         indent = "　" * (row.level - 1)
         rows.append([code, indent + row.name, row.weight, row.score, row.stated, note])

@@ -20,6 +20,17 @@ def _s(d: Decimal | None) -> str | None:
     return None if d is None else format(d, "f")
 
 
+def row_note(row: NodeScore) -> str:
+    """The 说明 of a score row: how it was scored and anything a reader should notice."""
+    parts = (
+        row.basis if row.basis != "计算" else "",
+        row.note or "",
+        "超目标偏离" if row.over_achieved else "",
+        f"等级 {row.grade}" if row.grade else "",
+    )
+    return "；".join(x for x in parts if x)
+
+
 def score_table(
     result: ScoreResult, filing: Filing, profile: Profile, title: str | None = None
 ) -> Table:
@@ -37,16 +48,7 @@ def score_table(
     for row in result.rows():
         code = row.code.split("#")[0] if row.indicator is None else ""
         mark = "" if row.stated is None or row.stated == row.score else " ≠"
-        note = "；".join(
-            x
-            for x in (
-                row.basis if row.basis != "计算" else "",
-                row.note or "",
-                "超目标偏离" if row.over_achieved else "",
-                f"等级 {row.grade}" if row.grade else "",
-            )
-            if x
-        )
+        note = row_note(row)
         style = "bold" if row.level == 1 else None
         t.add_row(
             code,
