@@ -16,23 +16,41 @@ from rich.console import Console
 from rich.table import Table
 
 from .errors import InputError
-from .filing_io import load_filing
+from .filing_io import WORKBOOK_SUFFIXES, load_filing
 from .findings import InputProblem, Report, Severity, reports_json
 from .profile import Profile, load_profile
 from .rules import CATALOGUE, Context, check
+from .rules.integrity import refusal_code
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
 
-def _check_one(path: Path, profile_id: str | None, ctx: Context) -> Report:
+def check_file(path: Path, profile_id: str | None = None, ctx: Context | None = None) -> Report:
+    """Check one filing (YAML/JSON data or a filled workbook); an unusable file gives a
+    report with its problems (a workbook's carry the integrity rule they fail)."""
+    ctx = ctx or Context()
+    workbook = path.suffix.lower() in WORKBOOK_SUFFIXES
+    coded = workbook or path.suffix.lower() in (".xls", ".et")  # refused as workbooks
     try:
+        if workbook:
+            from .workbook.facts import check_workbook
+
+            profile = load_profile(profile_id) if profile_id else None
+            return check_workbook(path, profile, ctx, file=str(path))
         filing = load_filing(path)
         profile = load_profile(profile_id or filing.profile)
     except InputError as exc:
         return Report(
-            file=str(path), problems=[InputProblem(p.place, p.message) for p in exc.problems]
+            file=str(path),
+            problems=[
+                InputProblem(p.place, p.message, refusal_code(p.message) if coded else None)
+                for p in exc.problems
+            ],
         )
     return check(filing, profile, ctx, file=str(path))
+
+
+_check_one = check_file
 
 
 def _level(f) -> str:
@@ -49,7 +67,8 @@ def print_report(console: Console, report: Report) -> None:
     if not report.usable:
         for p in report.problems:
             where = f"{p.place}：" if p.place else ""
-            console.print(f"  [red]无法审核[/red]：{where}{p.message}", soft_wrap=True)
+            code = f"[{p.code}] " if p.code else ""
+            console.print(f"  [red]无法审核[/red]：{code}{where}{p.message}", soft_wrap=True)
         return
     if report.findings:
         t = Table(show_header=True, header_style="bold", show_lines=False)
@@ -81,12 +100,17 @@ def _exit_code(reports: list[Report]) -> int:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(["text", "json", "xlsx"]),
     default="text",
     show_default=True,
     help="输出格式",
 )
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="写入文件（默认输出到屏幕）")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="写入文件（默认输出到屏幕）；xlsx 格式为标注副本的文件名（多份文件时为文件夹）",
+)
 def check_cmd(
     files: tuple[Path, ...],
     budget: Path | None,
@@ -97,7 +121,8 @@ def check_cmd(
 ) -> None:
     """审核自评表：逐条运行审核规则，列出错误（强制性）和提示（提示性）。
 
-    退出码：0 没有强制性错误；1 有强制性错误；2 有输入文件无法使用。"""
+    --format xlsx 为每份工作簿写一份标注副本（默认为原文件旁的“文件名.审核.xlsx”，
+    原文件不作修改）。退出码：0 没有强制性错误；1 有强制性错误；2 有输入文件无法使用。"""
     from .reference_data import load_budget, load_targets
 
     ctx = Context(
@@ -110,6 +135,9 @@ def check_cmd(
         for p in r.problems:
             where = f"：{p.place}" if p.place else ""
             err.print(f"[red]错误[/red]：{r.file}{where}：{p.message}", soft_wrap=True)
+    if fmt == "xlsx":
+        _annotated_copies(files, reports, output, err)
+        sys.exit(_exit_code(reports))
     if fmt == "json":
         text = json.dumps(reports_json(reports), ensure_ascii=False, indent=2) + "\n"
     elif output:
@@ -132,6 +160,35 @@ def check_cmd(
             console.print()
     # sys.exit, not click's Exit: the entry point runs click with standalone_mode=False
     sys.exit(_exit_code(reports))
+
+
+def _annotated_copies(
+    files: tuple[Path, ...], reports: list[Report], output: Path | None, err: Console
+) -> None:
+    """One annotated copy per usable workbook; a line per file on the screen."""
+    from .workbook.annotate import annotate, annotated_path
+
+    out = Console(highlight=False, soft_wrap=True)
+    folder = output if output is not None and (len(files) > 1 or output.is_dir()) else None
+    for path, report in zip(files, reports, strict=True):
+        if not report.usable:
+            continue
+        s = report.summary()
+        counts = f"错误 {s['blocking']} 项 / 提示 {s['warning']} 项 / 已说明 {s['explained']} 项"
+        if path.suffix.lower() not in WORKBOOK_SUFFIXES:
+            err.print(f"提示：{path} 不是工作簿，没有可标注的副本（{counts}）", soft_wrap=True)
+            continue
+        target = annotated_path(path, folder) if folder or output is None else output
+        if target.suffix.lower() != path.suffix.lower():
+            target = target.with_suffix(path.suffix)  # a macro workbook stays .xlsm
+        try:
+            annotate(path, report, target)
+        except InputError as exc:
+            report.problems += [InputProblem(p.place, p.message) for p in exc.problems]
+            err.print(f"[red]错误[/red]：{exc}", soft_wrap=True)
+            continue
+        verdict = "审核通过" if report.valid else "审核未通过"
+        out.print(f"{path}：{verdict}（{counts}），标注副本已写入 {target}")
 
 
 def _applies(profile: Profile | None, rule) -> bool:

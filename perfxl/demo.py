@@ -27,6 +27,36 @@ def example_files() -> list[Path]:
     return files
 
 
+def _check_outputs(path: Path, output: Path, console: Console) -> None:
+    """A filled workbook of the example; both checked; JSON and the annotated copy written."""
+    from .cli_check import check_file
+    from .findings import reports_json
+    from .vba import SHIPPED_VBA
+    from .workbook.annotate import annotate
+    from .workbook.write import build_workbook
+
+    filing = load_filing(path)
+    profile = load_profile(filing.profile)
+    book = build_workbook(profile, output / "workbooks" / f"{path.stem}.xlsx", filing)
+    # the same, with the 校验 / 评分 / 清除标记 buttons, for Excel
+    build_workbook(
+        profile, output / "workbooks" / f"{path.stem}.xlsm", filing, vba_project=SHIPPED_VBA
+    )
+    reports = [check_file(path), check_file(book)]
+    write_text(
+        output / "checks" / f"{path.stem}.json",
+        json.dumps(reports_json(reports), ensure_ascii=False, indent=2) + "\n",
+    )
+    annotate(book, reports[1], output / "checks" / f"{path.stem}.审核.xlsx")
+    for r in reports:
+        s = r.summary()
+        verdict = "[green]审核通过[/green]" if r.valid else "[red]审核未通过[/red]"
+        console.print(
+            f"{verdict} {Path(r.file).name}：错误 {s['blocking']} 项 / 提示 {s['warning']} 项"
+            f" / 已说明 {s['explained']} 项"
+        )
+
+
 def run_demo(output: Path, console: Console) -> None:
     output.mkdir(parents=True, exist_ok=True)
     files = example_files()
@@ -45,4 +75,10 @@ def run_demo(output: Path, console: Console) -> None:
         rec = Console(record=True, width=140, file=io.StringIO())
         print_score(rec, result, filing, profile)
         write_text(output / "scores" / f"{stem}.txt", rec.export_text())
-    console.print(f"[green]完成[/green]：{len(files)} 份示例已评分，结果在 {output.resolve()}")
+    console.print("[bold]审核[/bold]（示例数据及由其生成的工作簿）")
+    for path in files:
+        _check_outputs(path, output, console)
+    console.print(
+        f"[green]完成[/green]：{len(files)} 份示例已评分、生成工作簿并审核，结果在 {output.resolve()}"
+        "（scores/ 评分，workbooks/ 工作簿（.xlsm 带按钮），checks/ 审核结果与标注副本）"
+    )

@@ -113,6 +113,7 @@ class RuleOutcome:
 class InputProblem:
     place: str
     message: str
+    code: str | None = None  # the integrity rule a workbook refusal belongs to (INTEG-FILE…)
 
 
 @dataclass
@@ -190,7 +191,9 @@ class Report:
             "title": self.title,
             "year": self.year,
             "summary": self.summary(),
-            "problems": [{"place": p.place, "message": p.message} for p in self.problems],
+            "problems": [
+                {"place": p.place, "message": p.message, "code": p.code} for p in self.problems
+            ],
             "findings": [f.to_json() for f in self.findings],
             "rules": [o.to_json() for o in self.outcomes],
         }
@@ -258,7 +261,11 @@ def check_json_schema() -> dict[str, Any]:
                 "items": {
                     "type": "object",
                     "required": ["place", "message"],
-                    "properties": {"place": {"type": "string"}, "message": {"type": "string"}},
+                    "properties": {
+                        "place": {"type": "string"},
+                        "message": {"type": "string"},
+                        "code": _nullable("string"),
+                    },
                 },
             },
             "findings": {"type": "array", "items": finding},

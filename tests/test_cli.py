@@ -1,6 +1,7 @@
 """The `perfxl` command run as a real subprocess, as a user runs it."""
 
 import json
+import zipfile
 from decimal import Decimal
 
 import jsonschema
@@ -117,3 +118,18 @@ def test_demo_writes_scores(tmp_path):
     assert "94.23" in (out / "scores" / "project-archives-digitization.txt").read_text(
         encoding="utf-8"
     )
+
+
+def test_demo_writes_workbooks_checks_and_xlsm(tmp_path):
+    out = tmp_path / "demo"
+    r = run_cli("demo", "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert "审核通过" in r.stdout
+    for stem in ("dept-wuhan-archives-2020", "project-archives-digitization"):
+        for suffix in (".xlsx", ".xlsm"):
+            assert (out / "workbooks" / f"{stem}{suffix}").is_file()
+        checks = json.loads((out / "checks" / f"{stem}.json").read_text(encoding="utf-8"))
+        assert checks
+        assert (out / "checks" / f"{stem}.审核.xlsx").is_file()
+    with zipfile.ZipFile(out / "workbooks" / "project-archives-digitization.xlsm") as z:
+        assert "xl/vbaProject.bin" in z.namelist()

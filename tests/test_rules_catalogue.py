@@ -20,7 +20,7 @@ def test_codes_are_stable_and_unique():
     codes = [r.code for r in CATALOGUE]
     assert len(set(codes)) == len(codes)
     for r in CATALOGUE:
-        assert re.fullmatch(r"(COMP|VAL|ARITH|XT|EXT)(-[A-Z0-9]+)+", r.code), r.code
+        assert re.fullmatch(r"(COMP|VAL|ARITH|XT|EXT|INTEG)(-[A-Z0-9]+)+", r.code), r.code
         assert isinstance(r.severity, Severity) and isinstance(r.scope, Scope)
         assert (r.formulas is None) != (r.check is None), "a rule is a formula or a check"
         assert r.title and r.applies
@@ -29,7 +29,7 @@ def test_codes_are_stable_and_unique():
 def test_every_rule_has_a_test_that_names_it():
     text = "".join(
         p.read_text(encoding="utf-8")
-        for p in HERE.glob("test_rules_*.py")
+        for p in [*HERE.glob("test_rules_*.py"), HERE / "test_integrity.py"]
         if p.name != "test_rules_catalogue.py"
     )
     untested = [r.code for r in CATALOGUE if f'"{r.code}"' not in text]

@@ -369,11 +369,13 @@ def test_cli_template(tmp_path: Path) -> None:
     assert ref == "$C$16:$K$18"
     r = run_cli("template", "--all", "-o", tmp_path / "all")
     assert r.returncode == 0, r.stderr
-    assert sorted(x.name for x in (tmp_path / "all").iterdir()) == [
-        f"{p}.xlsx" for p in sorted(PROFILES)
-    ]
-    r = run_cli("template", "project-2020", "-o", tmp_path / "t.xlsm")
-    assert r.returncode == 2 and "--vba" in r.stderr
+    assert sorted(x.name for x in (tmp_path / "all").iterdir()) == sorted(
+        f"{p}{s}" for p in PROFILES for s in (".xlsm", ".xlsx")
+    )
+    r = run_cli("template", "project-2020", "-o", tmp_path / "t.xlsm")  # the shipped macros
+    assert r.returncode == 0, r.stderr
+    with zipfile.ZipFile(tmp_path / "t.xlsm") as z:
+        assert "xl/vbaProject.bin" in z.namelist()
     r = run_cli("template", "project-2020", "-o", tmp_path / "t.txt")
     assert r.returncode == 2 and ".xlsx" in r.stderr
     r = run_cli("template", "no-such-profile", "-o", tmp_path / "n.xlsx")

@@ -16,7 +16,7 @@ from ..findings import Finding, Report, RuleOutcome, Status
 from ..model import Filing
 from ..profile import Profile
 from ..scoring import ScoreResult, score
-from . import arithmetic, completeness, crosstable, outside, values
+from . import arithmetic, completeness, crosstable, integrity, outside, values
 from .base import (
     Context,
     FilingEnv,
@@ -28,7 +28,7 @@ from .base import (
     row_label,
     row_path,
 )
-from .expr import EvalError, Expr, Scalar, condition, evaluate, truth
+from .expr import EvalError, Expr, Or, Scalar, condition, evaluate, truth
 
 CATALOGUE: tuple[Rule, ...] = (
     *completeness.RULES,
@@ -36,6 +36,7 @@ CATALOGUE: tuple[Rule, ...] = (
     *arithmetic.RULES,
     *crosstable.RULES,
     *outside.RULES,
+    *integrity.RULES,
 )
 BY_CODE = {r.code: r for r in CATALOGUE}
 assert len(BY_CODE) == len(CATALOGUE), "rule codes must be unique"
@@ -87,22 +88,52 @@ def _message(f: Formula, env: FilingEnv, row: str, expected: Scalar, actual: Sca
     return f.message.format_map(values)
 
 
-def formula_hits(f: Formula, filing: Filing, profile: Profile) -> tuple[list[Hit], bool]:
+_VERDICTS: dict[int, tuple[Formula, Expr]] = {}
+_FORMULAS: dict[tuple[str, int], tuple[Profile, list[Formula]]] = {}
+
+
+def _body(f: Formula) -> Expr:
+    """What the verdict IFERROR(IF(when, body, TRUE), FALSE) reduces to where `when` holds:
+    body, with an error counting as FALSE (so `truth(body)`); built once per formula."""
+    hit = _VERDICTS.get(id(f))
+    if hit is None or hit[0] is not f:
+        if len(_VERDICTS) > 20_000:
+            _VERDICTS.clear()
+        body = f.holds if f.explained is None else Or(f.holds, f.explained)
+        hit = _VERDICTS[id(f)] = (f, body)
+    return hit[1]
+
+
+def formulas_of(rule: Rule, profile: Profile) -> list[Formula]:
+    """A rule's formulas for a profile, built once per profile (not once per filing)."""
+    assert rule.formulas is not None
+    key = (rule.code, id(profile))
+    hit = _FORMULAS.get(key)
+    if hit is None or hit[0] is not profile:
+        if len(_FORMULAS) > 2_000:
+            _FORMULAS.clear()
+        hit = _FORMULAS[key] = (profile, rule.formulas(profile))
+    return hit[1]
+
+
+def formula_hits(
+    f: Formula, filing: Filing, profile: Profile, env: FilingEnv | None = None
+) -> tuple[list[Hit], bool]:
     """(hits, applied anywhere) of one formula, from the same expressions as its Excel text."""
     hits: list[Hit] = []
     applied = False
-    base = FilingEnv(filing, profile)
-    verdict = f.verdict()
+    base = env or FilingEnv(filing, profile)
+    body = _body(f)
     for at in instances(filing, f):
         env = base if at is None else base.at(*at)
         try:
             applies = condition(f.when, env)
         except EvalError:  # the guard itself fails: IFERROR makes the verdict FALSE
-            applies = True
-        if not applies:
+            applies = None
+        if applies is False:
             continue
         applied = True
-        ok = truth(verdict, env)
+        ok = applies is not None and truth(body, env)
         passed_by_explanation = f.explained is not None and not truth(f.holds, env)
         if ok and not passed_by_explanation:
             continue
@@ -123,6 +154,12 @@ def formula_hits(f: Formula, filing: Filing, profile: Profile) -> tuple[list[Hit
 
 def _finding(rule: Rule, hit: Hit, filing: Filing, file: str | None) -> Finding:
     src = filing.where(hit.path)
+    if src is None and hit.path.endswith("_text"):  # one cell holds the number or the text
+        src = filing.where(hit.path.removesuffix("_text"))
+    if hit.cell is not None:
+        sheet, cell, name = hit.sheet, hit.cell, hit.name
+    else:
+        sheet, cell, name = (src.sheet, src.cell, src.name) if src else (None, None, None)
     return Finding(
         code=rule.code,
         severity=rule.severity,
@@ -130,9 +167,9 @@ def _finding(rule: Rule, hit: Hit, filing: Filing, file: str | None) -> Finding:
         message=hit.message,
         path=hit.path,
         file=file,
-        sheet=src.sheet if src else None,
-        cell=src.cell if src else None,
-        name=src.name if src else None,
+        sheet=sheet,
+        cell=cell,
+        name=name,
         expected=fmt(hit.expected),
         actual=fmt(hit.actual),
         explained=hit.explained,
@@ -164,6 +201,7 @@ def check(
         title=filing.header.name,
         year=filing.header.year,
     )
+    env = FilingEnv(filing, profile)  # one value cache for every rule of this filing
     for rule in CATALOGUE:
         hits: list[Hit] = []
         status = Status.NOT_APPLICABLE
@@ -172,8 +210,8 @@ def check(
         ):
             if rule.formulas is not None:
                 applied = False
-                for f in rule.formulas(profile):
-                    found, used = formula_hits(f, filing, profile)
+                for f in formulas_of(rule, profile):
+                    found, used = formula_hits(f, filing, profile, env)
                     hits += found
                     applied = applied or used
                 status = _status(hits) if applied else Status.NOT_APPLICABLE

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from ..findings import Scope, Severity
 from ..model import Filing, Indicator, Project
@@ -60,6 +60,7 @@ class Context:
 
     budget: object | None = None  # reference_data.BudgetData
     targets: object | None = None  # reference_data.TargetData
+    workbook: object | None = None  # integrity.WorkbookFacts, when the filing is a workbook
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,10 @@ class Hit:
     expected: object = None
     actual: object = None
     explained: bool = False
+    # a cell no field path leads to (a 复算 column, a cell typed outside the fields)
+    sheet: str | None = None
+    cell: str | None = None
+    name: str | None = None
 
 
 # --------------------------------------------------------------------------- formulas
@@ -203,11 +208,22 @@ def _norm(v: object) -> Scalar:
     return None
 
 
+_FIXED: dict[int, tuple[Profile, dict[str, Node | None]]] = {}
+
+
 def fixed_leaf(profile: Profile, code: str) -> Node | None:
-    node = profile.node(code)
-    if node is None or node.open or node.children:
-        return None
-    return node
+    """The profile's fixed (not unit-defined) leaf with this code; memoised per profile,
+    as every row of every filing asks."""
+    hit = _FIXED.get(id(profile))
+    if hit is None or hit[0] is not profile:
+        if len(_FIXED) > 64:
+            _FIXED.clear()
+        hit = _FIXED[id(profile)] = (profile, {})
+    memo = hit[1]
+    if code not in memo:
+        node = profile.node(code)
+        memo[code] = None if node is None or node.open or node.children else node
+    return memo[code]
 
 
 def indicator_value(ind: Indicator, name: str, profile: Profile) -> Scalar:
@@ -244,35 +260,76 @@ def row_count(filing: Filing, kind: RowKind) -> int:
     return len(_rows(filing, kind))
 
 
+_TABLE_KINDS: dict[str, RowKind] = {t: k for k, t in ROW_TABLES.items()}
+
+
 class FilingEnv:
-    """Field values of a filing for `expr.evaluate`; "row.x" reads the current row."""
+    """Field values of a filing for `expr.evaluate`; "row.x" reads the current row.
+
+    The filing does not change while it is checked, so values are memoised in a cache
+    shared by the environment and those `at` derives from it (the same column is read by
+    every row of a per-row check)."""
 
     def __init__(
-        self, filing: Filing, profile: Profile, row: tuple[RowKind, int] | None = None
+        self,
+        filing: Filing,
+        profile: Profile,
+        row: tuple[RowKind, int] | None = None,
+        cache: dict[Any, Any] | None = None,
     ) -> None:
         self.filing, self.profile, self.row = filing, profile, row
+        self.cache: dict[Any, Any] = {} if cache is None else cache
 
     def at(self, kind: RowKind, i: int) -> FilingEnv:
-        return FilingEnv(self.filing, self.profile, (kind, i))
+        return FilingEnv(self.filing, self.profile, (kind, i), self.cache)
+
+    def rows(self, kind: RowKind) -> list:
+        key = "rows:" + kind
+        got = self.cache.get(key)
+        if got is None:
+            got = self.cache[key] = _rows(self.filing, kind)
+        return got
+
+    def _row_value(self, kind: RowKind, i: int, name: str) -> Scalar:
+        key = (kind, i, name)
+        cache = self.cache
+        if key in cache:
+            return cache[key]
+        row = self.rows(kind)[i]
+        if kind == "indicator":
+            v = indicator_value(row, name, self.profile)
+        else:
+            v = _norm(getattr(row, name))
+        cache[key] = v
+        return v
 
     def value(self, path: str) -> Scalar:
         if path.startswith("row."):
             if self.row is None:
                 raise ValueError(f"{path} outside a per-row check")
             kind, i = self.row
-            return row_value(self.filing, self.profile, kind, i, path[4:])
+            return self._row_value(kind, i, path[4:])
+        cache = self.cache
+        if path in cache:
+            return cache[path]
         head, _, key = path.partition(".")
         if head in KEYED_FIELDS:
             # the key is an indicator code or a text name and may itself contain dots
             # ("group_scores.1.1"), which Filing.value would split
-            return _norm(getattr(self.filing, head).get(key))
-        return _norm(self.filing.value(path))
+            v = _norm(getattr(self.filing, head).get(key))
+        else:
+            v = _norm(self.filing.value(path))
+        cache[path] = v
+        return v
 
     def column(self, path: str) -> list[Scalar]:
-        table, name = path.split(".*.")
-        kind = next(k for k, t in ROW_TABLES.items() if t == table)
-        n = row_count(self.filing, kind)
-        return [row_value(self.filing, self.profile, kind, i, name) for i in range(n)]
+        got = self.cache.get(path)
+        if got is None:
+            table, name = path.split(".*.")
+            kind = _TABLE_KINDS[table]
+            n = len(self.rows(kind))
+            got = self.cache[path] = [self._row_value(kind, i, name) for i in range(n)]
+        return got
 
 
 def row_path(kind: RowKind, i: int, path: str) -> str:
