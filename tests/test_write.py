@@ -23,7 +23,7 @@ from perfxl.workbook.write import (
     excel_ref,
     rows_needed,
 )
-from tests.conftest import PROJECT_EXAMPLE, WUHAN_EXAMPLE, run_cli
+from tests.conftest import PROJECT_EXAMPLE, ROOT, WUHAN_EXAMPLE, run_cli
 
 PROFILES = ("project-2020", "dept-hubei", "dept-guangdong")
 PROJECT_HEADERS = (
@@ -393,3 +393,18 @@ def test_xlsm_with_vba_project(tmp_path: Path) -> None:
         assert b"macroEnabled" in z.read("[Content_Types].xml")
     r = run_cli("template", "project-2020", "-o", tmp_path / "t.xlsx", "--vba", vba)
     assert r.returncode == 2 and ".xlsm" in r.stderr
+
+
+def test_a_title_with_characters_excel_forbids_still_builds(tmp_path: Path) -> None:
+    from perfxl.workbook.read import read_workbook
+
+    base = load_profile("project-2020")
+    odd = base.model_copy(
+        update={"title": "[2024] 项目支出/绩效:自评*表?（某市专用，标题很长很长很长）"}
+    )
+    filing = load_filing(ROOT / "examples" / "project-archives-digitization.yaml")
+    out = build_workbook(odd, tmp_path / "odd.xlsx", filing)
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames[0] == "_2024_ 项目支出_绩效_自评_表_（某市专用，标题很长很"
+    back = read_workbook(out, odd)
+    assert back.header == filing.header and back.funds.total.executed == Decimal("489.27")

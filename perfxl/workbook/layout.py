@@ -21,6 +21,7 @@ Conventions of the tables perfxl writes:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
@@ -111,6 +112,12 @@ class Layout:
         return self.sheets[0] if self.profile.kind == "project" else "评分表"
 
 
+def sheet_name(title: str) -> str:
+    """A bureau's table title as a legal sheet name: no []:*?/\\, at most 31 characters."""
+    cleaned = re.sub(r"[\[\]:*?/\\]", "_", title).strip("'").strip() or "自评表"
+    return cleaned[:31]
+
+
 def code_name(code: str) -> str:
     """Indicator code → name part: "2.1" → "2_1"."""
     return code.replace(".", "_").replace("-", "_")
@@ -158,7 +165,7 @@ def group_rows_of(rows_per_group: int | dict[str, int], code: str) -> int:
 
 
 def _project_layout(profile: Profile, rows_per_group: int | dict[str, int]) -> Layout:
-    s = profile.title[:31]
+    s = sheet_name(profile.title)
     cells = [
         Cell("pf_year", s, "A2", "header.year", "input", "int", "年度", "A2:J2"),
         Cell("pf_name", s, "B3", "header.name", "input", "text", "项目名称", "B3:F3"),
