@@ -113,7 +113,10 @@ def test_a_top_level_without_any_indicator_is_a_warning():
     ]
     # the weights no longer reach 100; in a project table a 一级 score comes from its 三级
     # only, so the stated total (with 10 for 满意度) no longer matches the recomputed one
-    assert blocking(report) == [["ARITH-WEIGHT-TOTAL", "indicators"], ["ARITH-TOTAL", "total_score"]]
+    assert blocking(report) == [
+        ["ARITH-WEIGHT-TOTAL", "indicators"],
+        ["ARITH-TOTAL", "total_score"],
+    ]
     data["group_remarks"] = {"4": "本项目无直接服务对象，满意度指标不适用。"}
     assert ["COMP-GROUP-EMPTY", "group_scores.4", True] in warnings(run(data))
 
