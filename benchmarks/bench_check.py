@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_read import raw_calamine
 from bench_score import make_filings
-from common import peak_rss_mib
+from common import peak_rss_mib, run_timed
 
 from perfxl.findings import Severity
 from perfxl.profile import load_profile
@@ -44,15 +44,7 @@ def make_files(folder: Path, n: int, distinct: int) -> list[Path]:
 
 
 def timed(label: str, n: int, fn) -> float:
-    start = time.perf_counter()
-    fn()
-    secs = time.perf_counter() - start
-    print(
-        f"{label}: {n} 份 {secs:.3f} s，每秒 {n / secs:,.0f} 份，每份 {secs / n * 1000:.3f} ms，"
-        f"峰值内存 {peak_rss_mib():.0f} MiB",
-        flush=True,
-    )
-    return secs
+    return run_timed(label, n, fn, per_second=True)
 
 
 def main() -> None:

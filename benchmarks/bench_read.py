@@ -13,13 +13,12 @@ import argparse
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_score import make_filings
-from common import peak_rss_mib
+from common import run_timed
 from python_calamine import CalamineWorkbook
 
 from perfxl.batch import default_jobs, read_many
@@ -48,15 +47,7 @@ def raw_calamine(path: Path, sheets: list[str] | None = None) -> None:
 
 
 def timed(label: str, n: int, fn) -> float:
-    start = time.perf_counter()
-    fn()
-    secs = time.perf_counter() - start
-    print(
-        f"{label}: {n} 份 {secs:.3f} s，每份 {secs / n * 1000:.3f} ms，"
-        f"峰值内存 {peak_rss_mib():.0f} MiB",
-        flush=True,
-    )
-    return secs
+    return run_timed(label, n, fn, per_second=False)
 
 
 def main() -> None:

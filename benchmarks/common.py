@@ -27,5 +27,19 @@ def timed(label: str, count: int, unit: str = "份"):
     )
 
 
+def run_timed(label: str, n: int, fn: Callable[[], object], *, per_second: bool = True) -> float:
+    """Run fn once, print its time for n items (per item, per second) and peak memory."""
+    start = time.perf_counter()
+    fn()
+    secs = time.perf_counter() - start
+    rate = f"每秒 {n / secs:,.0f} 份，" if per_second else ""
+    print(
+        f"{label}: {n} 份 {secs:.3f} s，{rate}每份 {secs / n * 1000:.3f} ms，"
+        f"峰值内存 {peak_rss_mib():.0f} MiB",
+        flush=True,
+    )
+    return secs
+
+
 def best_of(n: int, fn: Callable[[], float]) -> float:
     return min(fn() for _ in range(n))

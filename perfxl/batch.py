@@ -32,6 +32,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .dataio import read_csv_text
 from .errors import InputError, Problem
 from .model import FUND_LINES, Filing, FundLine, Funds, Header
 from .numtext import NumberTextError, parse_amount_wanyuan
@@ -113,15 +114,7 @@ def _table(path: Path) -> list[list[str]]:
     if not path.is_file():
         raise InputError(Problem(str(path), "", "文件不存在"))
     if suffix == ".csv":
-        raw = path.read_bytes()
-        for enc in ("utf-8-sig", "gb18030"):
-            try:
-                text = raw.decode(enc)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise InputError(Problem(str(path), "", "CSV 文件编码无法识别，请另存为 UTF-8"))
+        text = read_csv_text(path)
         return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
     if suffix in (".xlsx", ".xlsm", ".xls", ".et"):
         from python_calamine import CalamineWorkbook

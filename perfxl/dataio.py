@@ -78,6 +78,17 @@ def load_data(path: Path) -> tuple[Any, dict[Path_, int]]:
     return data, lines
 
 
+def read_csv_text(path: Path) -> str:
+    """A CSV's text: UTF-8 (with or without BOM), else GB18030 as Excel on Chinese Windows saves."""
+    raw = path.read_bytes()
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    raise InputError(Problem(str(path), "", "CSV 文件编码无法识别，请另存为 UTF-8"))
+
+
 def dotted(path: Path_) -> str:
     out = ""
     for part in path:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from .dataio import load_data
+from .dataio import load_data, read_csv_text
 from .errors import InputError, Problem
 from .numtext import NumberTextError, parse_number
 
@@ -128,16 +128,7 @@ def _rows_of(path: Path) -> list[dict[str, object]]:
             )
         return [{str(k): v for k, v in r.items()} for r in data]
     if suffix == ".csv":
-        raw = path.read_bytes()
-        for enc in ("utf-8-sig", "gb18030"):
-            try:
-                text = raw.decode(enc)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:  # pragma: no cover - gb18030 decodes any byte string
-            raise InputError(Problem(name, "", "无法识别文件编码，请另存为 UTF-8 的 CSV"))
-        table = list(csv.reader(io.StringIO(text)))
+        table = list(csv.reader(io.StringIO(read_csv_text(path))))
     elif suffix in (".xlsx", ".xlsm"):
         from python_calamine import CalamineError, CalamineWorkbook
 
