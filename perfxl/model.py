@@ -125,6 +125,13 @@ class Project(_Model):
     rate: Pct | None = Field(None, title="执行率（填报）")
 
 
+class StatedCounts(_Model):
+    """Counts a published report states (e.g. Guangdong's 指标个数 and 满分个数)."""
+
+    indicators: int | None = Field(None, ge=0, title="末级指标个数（填报）")
+    full_marks: int | None = Field(None, ge=0, title="得满分的末级指标个数（填报）")
+
+
 class Filing(_Model):
     """One filled self-evaluation table (项目支出 or 部门整体支出)."""
 
@@ -144,6 +151,9 @@ class Filing(_Model):
     grade: str | None = Field(None, title="评价等级（填报）")
     finance: Finance | None = Field(None, title="收支情况（部门整体）")
     projects: list[Project] = Field(default_factory=list, title="项目支出明细（部门整体）")
+    counts: dict[str, StatedCounts] = Field(
+        default_factory=dict, title="指标个数（填报；键为一级指标编码，all 为全表）"
+    )
     texts: dict[str, str] = Field(
         default_factory=dict, title="文字部分（评价结论、存在问题、改进措施等）"
     )

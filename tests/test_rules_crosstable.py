@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from perfxl.findings import Status
 
-from .check_helpers import blocking, run, wuhan, wuhan_full
+from .check_helpers import blocking, guangdong, run, wuhan, wuhan_full
 
 D = Decimal
 CROSS = (
@@ -87,3 +87,29 @@ def test_second_level_projects_name_an_existing_parent():
         ["XT-PROJECT-PARENT-SUM", "projects.1.spent"],
         ["XT-PROJECT-PARENT", "projects.3.parent"],
     ]
+
+
+def test_stated_counts_match_the_table():
+    # the Guangdong tree has 26 末级 indicators (official-tables.md §3.2); the fixture leaves
+    # three below full marks: 1.1.2 (18 of 20), 1.2.1 (9.85 of 10) and 2.4.3 (6 of 7)
+    data = guangdong()
+    data["counts"] = {
+        "all": {"indicators": 26, "full_marks": 23},
+        "1": {"indicators": 3, "full_marks": 1},
+    }
+    report = run(data)
+    assert blocking(report) == [] and report.status("XT-COUNTS") is Status.PASSED
+    data["counts"]["all"]["full_marks"] = 24
+    data["counts"]["1"]["indicators"] = 4
+    assert blocking(run(data)) == [
+        ["XT-COUNTS", "counts.all.full_marks"],
+        ["XT-COUNTS", "counts.1.indicators"],
+    ]
+    data["counts"] = {"9": {"indicators": 1}}
+    assert blocking(run(data)) == [["XT-COUNTS", "counts.9"]]
+
+
+def test_counts_without_detail_rows_are_not_checked():
+    data = wuhan()  # only 一级 scores: there are no 末级 rows to count
+    data["counts"] = {"all": {"indicators": 39, "full_marks": 30}}
+    assert blocking(run(data)) == []

@@ -171,6 +171,47 @@ def _parents(filing: Filing, profile: Profile, result: ScoreResult, ctx: Context
             yield Hit(f"projects.{i}.parent", f"二级项目「{p.name}」{what}", actual=p.parent)
 
 
+def _leaves(node) -> list:
+    return [node] if not node.children else [x for c in node.children for x in _leaves(c)]
+
+
+def _counts(filing: Filing, profile: Profile, result: ScoreResult, ctx: Context) -> Iterator[Hit]:
+    """Counts of 末级指标 and of full marks a report states must match the table's own rows
+    (full marks judged on the stated score, else the recomputed one)."""
+    tops = {n.code: n for n in result.nodes}
+    for key, stated in filing.counts.items():
+        if key == "all":
+            leaves = [x for n in result.nodes for x in _leaves(n)]
+            label = "全表"
+        elif key in tops:
+            leaves = _leaves(tops[key])
+            label = f"「{tops[key].name}」"
+        else:
+            yield Hit(
+                f"counts.{key}", f"指标个数的键「{key}」不是一级指标编码，也不是 all", actual=key
+            )
+            continue
+        detail = [x for x in leaves if x.level > 1 and x.basis != "填报（无明细）"]
+        if not detail:
+            continue  # no 末级 rows filed: nothing to count against
+        found = len(detail)
+        full = sum(1 for x in detail if (x.stated if x.stated is not None else x.score) >= x.weight)
+        if stated.indicators is not None and stated.indicators != found:
+            yield Hit(
+                f"counts.{key}.indicators",
+                f"{label}填报末级指标 {stated.indicators} 个，表中实有 {found} 个",
+                expected=found,
+                actual=stated.indicators,
+            )
+        if stated.full_marks is not None and stated.full_marks != full:
+            yield Hit(
+                f"counts.{key}.full_marks",
+                f"{label}填报得满分的指标 {stated.full_marks} 个，表中实有 {full} 个",
+                expected=full,
+                actual=stated.full_marks,
+            )
+
+
 DEPT = ("department",)
 RULES = [
     Rule(
@@ -235,5 +276,13 @@ RULES = [
         "部门整体",
         kinds=DEPT,
         check=_parents,
+    ),
+    Rule(
+        "XT-COUNTS",
+        B,
+        Scope.TABLE,
+        "填报的指标个数、满分个数与表中指标一致",
+        "填报了指标个数时（如广东样式的报告）",
+        check=_counts,
     ),
 ]
