@@ -17,7 +17,7 @@ from .scoring import score
 
 
 def example_files() -> list[Path]:
-    """The bundled example filings: from the source tree, or shipped inside the package."""
+    """The bundled example filings, from the source tree (the demo runs from a checkout)."""
     here = Path(__file__).resolve().parent.parent / "examples"
     files = sorted(here.glob("*.yaml")) if here.is_dir() else []
     if not files:
