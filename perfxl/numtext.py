@@ -20,7 +20,9 @@ from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
 __all__ = [
+    "CELL_LIMIT",
     "NumberTextError",
+    "in_cell_range",
     "looks_like_yuan",
     "parse_amount_wanyuan",
     "parse_number",
@@ -107,6 +109,11 @@ _CHINESE_NUMERALS = frozenset("零〇一二两三四五六七八九十百千亿�
 # Cell values are at most ~10^15 in practice; refusing absurd exponents keeps
 # "1e999999999" from expanding into a billion digits.
 _MAX_MAGNITUDE = 100
+
+# What one cell of a budget table can hold: Excel keeps 15 significant digits, and no
+# amount, rate, count or score in a self-evaluation comes near 10^15. Larger magnitudes
+# (1e50, a 27-digit number) would overflow the two-decimal rounding of every score.
+CELL_LIMIT = Decimal("1e15")
 
 _UNIT_NUMBER = "数字"
 _UNIT_AMOUNT = "金额"
@@ -318,6 +325,24 @@ def parse_amount_wanyuan(value: object) -> tuple[Decimal | None, str | None]:
         amount = _shift(parsed.value, 4)
         return amount, f"「{_shown(str(value))}」按亿元填写，已折算为万元：{amount}"
     return parsed.value, None
+
+
+def in_cell_range(value: Decimal | None, raw: object = None) -> Decimal | None:
+    """`value` unchanged when a budget table can hold it; else :class:`NumberTextError`.
+
+    Refuses NaN, infinities and magnitudes of :data:`CELL_LIMIT` or more, which a
+    self-evaluation never holds but a hostile or broken file may.
+    """
+    if value is None:
+        return None
+    shown = _shown(str(value if raw is None else raw))
+    if not value.is_finite():
+        raise NumberTextError(shown, f"「{shown}」不是有限的数值")
+    if abs(value) >= CELL_LIMIT:
+        raise NumberTextError(
+            shown, f"「{shown}」超出自评表可处理的数值范围（绝对值应小于 10 的 15 次方）"
+        )
+    return value
 
 
 def looks_like_yuan(value: Decimal, neighbours: Iterable[Decimal | None]) -> bool:

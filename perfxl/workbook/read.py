@@ -27,7 +27,13 @@ from python_calamine import CalamineWorkbook
 
 from ..errors import InputError, Problem
 from ..model import FILING_FORMAT, Filing
-from ..numtext import NumberTextError, looks_like_yuan, parse_amount_wanyuan, parse_number
+from ..numtext import (
+    NumberTextError,
+    in_cell_range,
+    looks_like_yuan,
+    parse_amount_wanyuan,
+    parse_number,
+)
 from ..profile import QUALITATIVE_PHRASES, Profile, load_profile, shipped_profiles
 from .guard import (
     DEFAULT_LIMITS,
@@ -90,6 +96,14 @@ def _dec(value: float) -> Decimal:
     if "e" in text or value == 0:  # 1e+20 and -0.0 are not in plain form
         return parse_number(Decimal(text)) or Decimal(0)
     return Decimal(text)
+
+
+def _unreadable(exc: Exception, value: Any) -> str:
+    """The Chinese reason a number cell could not be read (NaN, 1e300, a 27-digit number)."""
+    if isinstance(exc, NumberTextError):
+        return exc.reason_zh
+    shown = repr(value) if isinstance(value, float) else str(value)[:40]
+    return f"「{shown}」不是自评表可处理的数值"
 
 
 def cell_text(value: Any) -> str | None:
@@ -260,14 +274,15 @@ class _Reader:
     def number(
         self, v: Any, place: str, label: str, *, percent: bool = False, pct_fmt: bool = False
     ) -> Decimal | None:
-        if type(v) is float and not pct_fmt:
-            return _dec(v)
-        if type(v) is float:
-            v = _dec(v)
         try:
-            return parse_number(v, percent=percent, cell_is_percent_format=pct_fmt)
-        except NumberTextError as exc:
-            self.warn(place, f"{label}：{exc.reason_zh}，未能读取为数字")
+            if type(v) is float:
+                v = in_cell_range(_dec(v), v)
+                if not pct_fmt:
+                    return v
+            d = parse_number(v, percent=percent, cell_is_percent_format=pct_fmt)
+            return in_cell_range(d, v)
+        except (NumberTextError, ArithmeticError, ValueError) as exc:
+            self.warn(place, f"{label}：{_unreadable(exc, v)}，未能读取为数字")
             return None
 
     def interpret(
@@ -293,15 +308,16 @@ class _Reader:
     def money(
         self, v: Any, place: str, label: str, sheet: str, row: int, col: int
     ) -> Decimal | None:
-        if type(v) is float:
-            amount: Decimal | None = _dec(v)
-            note = None
-        else:
-            try:
+        try:
+            if type(v) is float:
+                amount: Decimal | None = in_cell_range(_dec(v), v)
+                note = None
+            else:
                 amount, note = parse_amount_wanyuan(v)
-            except NumberTextError as exc:
-                self.warn(place, f"{label}：{exc.reason_zh}，未能读取为金额")
-                return None
+                amount = in_cell_range(amount, v)
+        except (NumberTextError, ArithmeticError, ValueError) as exc:
+            self.warn(place, f"{label}：{_unreadable(exc, v)}，未能读取为金额")
+            return None
         if note:
             self.warn(place, f"{label}：{note}")
         elif amount is not None:
@@ -353,7 +369,7 @@ class _Reader:
                 norm, implied = norm[len(op) :], direction
                 break
         try:
-            num = parse_number(norm, percent=True)
+            num = in_cell_range(parse_number(norm, percent=True), raw)
         except NumberTextError as exc:
             if need:
                 self.warn(place, f"{label}：{exc.reason_zh}，未能读取为数字（已保留原文）")
