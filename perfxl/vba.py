@@ -1,60 +1,65 @@
-"""Compile the VBA sources in macros/ into a vbaProject.bin for the .xlsm templates.
+"""Put the VBA sources in macros/ into a VBA project Excel wrote, for the .xlsm templates.
 
-The project holds the document modules every Excel project has (ThisWorkbook, Sheet1) and
-one standard module per macros/*.bas file, in name order. ms-ovba writes helper files into
-the directory it runs in (and appends to them if they exist), so every build runs in a fresh
-temporary directory. Its code page is 1252: the sources must stay ASCII (the Chinese texts
-the macros show are read from the workbook, see perfxl.workbook.buttons).
+The project is not synthesised: it starts from the vbaProject.bin of a blank workbook
+Microsoft Excel saved (perfxl/data/excel-blank.xlsm, origin and licence beside it). Its
+document modules (ThisWorkbook, Sheet1), the project information and references of the
+``dir`` stream, the PROJECT stream's ID, protection (CMG/DPB/GC) and Host Extender lines
+stay exactly as Excel wrote them; the empty standard module Module1 is replaced by one
+standard module per macros/*.bas file, in name order.
 
-Two fixes are applied to ms-ovba while it runs (and only then):
-* its compressor allows copy tokens longer than the token's length field holds
-  (``0xFFFF << bit_count + 3`` where MS-OVBA 2.4.1.3.19.3 says ``(0xFFFF >> bit_count) + 3``),
-  which silently corrupts any module with a long repeated run: a module then fails to
-  compile and no macro runs. The length limit is put right here;
-* its only randomness is the seed that obfuscates the CMG/DPB/GC lines of the PROJECT
-  stream (any seed is valid); it is drawn from a generator with a fixed seed, so the same
-  sources give the same bytes.
+pyOpenVBA (a build-time tool, in the ``test`` extra) does the editing through its public
+API: it writes each new module as compressed source at MODULEOFFSET 0, rewrites the
+modules section of ``dir``, the Module= and [Workspace] lines of PROJECT and the PROJECTwm
+name map, zeroes the ``_VBA_PROJECT`` performance cache (so Excel compiles the stored
+source) and drops any ``__SRP_*`` cache streams. That is the write path pyOpenVBA runs
+through Excel in its own CI. tests/test_vba.py re-reads the result with olefile and
+oletools and checks every field Excel depends on.
+
+The project's code page is 1252 (Excel's): the sources must stay ASCII. The Chinese texts
+the macros show are read from the workbook (see perfxl.workbook.buttons).
+
+Nothing here runs at run time: the package ships the built project (data/vbaProject.bin)
+and scripts/build-templates rebuilds it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import random
 import shutil
 import tempfile
-import threading
-import uuid
-from collections.abc import Iterator
+import zipfile
 from pathlib import Path
 
-__all__ = ["MACROS_DIR", "build_vba_project", "module_sources"]
+__all__ = [
+    "CONTAINER",
+    "DOCUMENT_MODULES",
+    "MACROS_DIR",
+    "SHIPPED_VBA",
+    "build_vba_project",
+    "container_project",
+    "module_sources",
+]
 
 MACROS_DIR = Path(__file__).resolve().parent.parent / "macros"
-# The compiled project shipped with the package, so .xlsm templates need no VBA compiler
-# at run time; scripts/build-templates rebuilds it and tests/test_vba.py checks it is fresh.
-SHIPPED_VBA = Path(__file__).resolve().parent / "data" / "vbaProject.bin"
-PROJECT_ID = "{5B1B6C39-6E0C-4B4E-9A55-7065726678C1}"  # fixed: reproducible output
-_SEED = 20200101
-_WORKSHEET_GUID = uuid.UUID("00020820-0000-0000-C000-000000000046")
-_WORKBOOK_GUID = uuid.UUID("00020819-0000-0000-C000-000000000046")
-_DOC_MODULE = (
-    "VERSION 1.0 CLASS\n"
-    "BEGIN\n"
-    "  MultiUse = -1  'True\n"
-    "END\n"
-    'Attribute VB_Name = "{name}"\n'
-    "Attribute VB_GlobalNameSpace = False\n"
-    "Attribute VB_Creatable = False\n"
-    "Attribute VB_PredeclaredId = True\n"
-    "Attribute VB_Exposed = True\n"
-)
-_LOCK = threading.Lock()  # the build changes the working directory of the process
+_DATA = Path(__file__).resolve().parent / "data"
+# The built project shipped with the package, so .xlsm templates need no VBA tooling at run
+# time; scripts/build-templates rebuilds it and tests/test_vba.py checks it is fresh.
+SHIPPED_VBA = _DATA / "vbaProject.bin"
+# The Excel-written workbook whose VBA project is the starting point.
+CONTAINER = _DATA / "excel-blank.xlsm"
+_PROJECT_PART = "xl/vbaProject.bin"
+_PLACEHOLDER = "Module1"  # the container's empty standard module, replaced by macros/
+# The container's document modules and the workbook part each belongs to: the workbook's
+# codeName (workbookPr) and the first worksheet's (sheetPr). XlsxWriter writes the same
+# code names when a workbook has a VBA project (ThisWorkbook, Sheet1, Sheet2, ...).
+DOCUMENT_MODULES = ("ThisWorkbook", "Sheet1")
+CODE_PAGE = 1252
 
 
 def module_sources(src_dir: Path = MACROS_DIR) -> dict[str, str]:
-    """The standard modules to compile: module name (from `Attribute VB_Name`) → source,
-    with "\\n" line endings. Raises ValueError for a non-ASCII source or a missing name."""
+    """The standard modules to build: module name (from `Attribute VB_Name`) → source,
+    with "\\n" line endings. Raises ValueError for a non-ASCII source, a missing name or a
+    name the container already uses."""
     out: dict[str, str] = {}
     for path in sorted(Path(src_dir).glob("*.bas")):
         raw = path.read_bytes()
@@ -62,7 +67,7 @@ def module_sources(src_dir: Path = MACROS_DIR) -> dict[str, str]:
             text = raw.decode("ascii")
         except UnicodeDecodeError as exc:
             raise ValueError(
-                f"{path.name}: VBA sources must be ASCII (code page 1252); read texts "
+                f"{path.name}: VBA sources must be ASCII (code page {CODE_PAGE}); read texts "
                 "from the workbook's pf_messages instead"
             ) from exc
         text = text.replace("\r\n", "\n")
@@ -73,87 +78,45 @@ def module_sources(src_dir: Path = MACROS_DIR) -> dict[str, str]:
         name = first[len(prefix) : -1]
         if name in out:
             raise ValueError(f"{path.name}: module {name} is defined twice")
+        if name.casefold() in {n.casefold() for n in (*DOCUMENT_MODULES, _PLACEHOLDER)}:
+            raise ValueError(f"{path.name}: the module name {name} is taken by the container")
         out[name] = text
     if not out:
         raise ValueError(f"no .bas files in {src_dir}")
     return out
 
 
+def container_project() -> bytes:
+    """The vbaProject.bin of the Excel-written container, unchanged."""
+    with zipfile.ZipFile(CONTAINER) as z:
+        return z.read(_PROJECT_PART)
+
+
 def build_vba_project(src_dir: Path = MACROS_DIR, out: Path | None = None) -> Path:
-    """Compile `src_dir`/*.bas into `out` (default: vbaProject.bin in a new temporary
-    directory) and return its path. Identical sources give identical bytes."""
-    from ms_ovba.Models.Entities.doc_module import DocModule
-    from ms_ovba.Models.Entities.reference import Reference
-    from ms_ovba.Models.Entities.reference_registered import ReferenceRegistered
-    from ms_ovba.Models.Entities.std_module import StdModule
-    from ms_ovba.Models.Fields.libid_reference import LibidReference
-    from ms_ovba.vbaProject import VbaProject
-    from ms_ovba.Views.project_ole_file import ProjectOleFile
-    from ms_ovba_compression.ms_ovba import MsOvba
-    from ms_ovba_crypto import ms_ovba_crypto
+    """Build `src_dir`/*.bas into the container's project and write it to `out` (default:
+    vbaProject.bin in a new temporary directory); return its path. Identical sources give
+    identical bytes. Needs pyOpenVBA (the ``test`` extra)."""
+    from pyopenvba import ExcelFile
 
     sources = module_sources(src_dir)
     if out is None:
         out = Path(tempfile.mkdtemp(prefix="perfxl-vba-")) / "vbaProject.bin"
     out = Path(out)
-    work = Path(tempfile.mkdtemp(prefix="perfxl-vba-build-"))
-    try:
-        project = VbaProject()
-        project.project_id = PROJECT_ID
-        for name, guid in (("ThisWorkbook", _WORKBOOK_GUID), ("Sheet1", _WORKSHEET_GUID)):
-            path = work / f"{name}.cls"
-            path.write_text(_DOC_MODULE.format(name=name), encoding="ascii", newline="\r\n")
-            doc = DocModule(name)
-            doc.add_file(str(path))
-            doc.add_guid(guid)
-            doc.normalize_file()
-            project.add_module(doc)
-        for name, text in sources.items():
-            path = work / f"{name}.bas"
-            path.write_text(text, encoding="ascii", newline="\n")
-            mod = StdModule(name)
-            mod.add_file(str(path))
-            mod.normalize_file()
-            project.add_module(mod)
-        for guid, version, tlb, title, ref_name in (
-            ("00020430-0000-0000-C000-000000000046", "2.0",
-             "C:\\Windows\\System32\\stdole2.tlb", "OLE Automation", "stdole"),
-        ):  # fmt: skip
-            libid = LibidReference(uuid.UUID(guid), version, "0", tlb, title)
-            project.add_reference(Reference(ReferenceRegistered(libid), ref_name))
-        with (
-            _LOCK,
-            contextlib.chdir(work),
-            _patched(ms_ovba_crypto, "random", random.Random(_SEED)),
-            _patched(MsOvba, "copytoken_help", staticmethod(_copytoken_help)),
-        ):
-            ProjectOleFile.write_file(project)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.{os.getpid()}.part")
-        shutil.copyfile(work / "vbaProject.bin", tmp)
-        os.replace(tmp, out)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix="perfxl-vba-build-") as work:
+        book, built = Path(work) / "container.xlsm", Path(work) / "built.xlsm"
+        shutil.copyfile(CONTAINER, book)
+        with ExcelFile(book) as wb:
+            project = wb.vba_project()
+            if project.module_names() != [*DOCUMENT_MODULES, _PLACEHOLDER]:
+                raise ValueError(f"unexpected container modules: {project.module_names()}")
+            project.delete_module(_PLACEHOLDER)
+            for name, text in sources.items():
+                project.add_module(name, text.replace("\n", "\r\n"))
+            wb.save(built)
+        with zipfile.ZipFile(built) as z:
+            data = z.read(_PROJECT_PART)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.part")
+    tmp.write_bytes(data)
+    os.replace(tmp, out)
     return out
-
-
-@contextlib.contextmanager
-def _patched(owner: object, name: str, value: object) -> Iterator[None]:
-    saved = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
-    setattr(owner, name, value)
-    try:
-        yield
-    finally:
-        setattr(owner, name, saved)
-
-
-def _copytoken_help(difference: int) -> dict[str, int]:
-    """CopyToken masks for a position `difference` bytes into a chunk (MS-OVBA 2.4.1.3.19.1)."""
-    bit_count = max(4, (max(difference, 1) - 1).bit_length())
-    length_mask = 0xFFFF >> bit_count
-    return {
-        "lengthMask": length_mask,
-        "offsetMask": ~length_mask & 0xFFFF,
-        "bitCount": bit_count,
-        "maxLength": length_mask + 3,
-    }

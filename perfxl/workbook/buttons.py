@@ -1,6 +1,6 @@
 """The 校验 / 评分 / 清除标记 buttons of an .xlsm template, and the texts their macros show.
 
-The VBA sources (macros/*.bas) are ASCII because ms-ovba compiles them in code page 1252, so
+The VBA sources (macros/*.bas) are ASCII because the VBA project uses code page 1252, so
 every Chinese text a macro shows lives in the workbook instead: a key/text table on the very
 hidden sheet ``_perfxl`` under the defined name ``pf_messages`` (column 1 key, column 2
 text). One macro set thus serves every profile, and a bureau can reword a message by editing
