@@ -3,8 +3,17 @@
 Units return whatever their office suite produced: old .xls files, password-protected
 books, truncated downloads, sheets renamed or deleted, and now and then something hostile.
 Every such file is refused here with a Chinese message naming the file (and the sheet, cell
-or defined name at fault) before any parser spends memory on it. Limits are checked from the
-zip directory and the sheets' <dimension> records, never by inflating the content first.
+or defined name at fault) before any parser spends memory on it. Limits are checked on what
+is really there, never on what the sender declares: the zip's central directory is sized
+from its end record before Python builds an entry for each member; every sheet the reader
+will hand to python-calamine is streamed once (a megabyte at a time) counting its `<c>`
+elements and the rows and columns they really occupy (the `<dimension>` record is the
+sender's claim and is ignored), because calamine allocates the whole used range at once and
+aborts the process when it cannot; defined names are bounded before any row is walked.
+
+What one workbook may cost in memory is therefore bounded by the limits below: the file
+itself (50 MB), one decompressed part at a time (≤ 256 MB, in practice the form sheets'
+few hundred KB) and a used range of at most 2,000,000 cells.
 """
 
 from __future__ import annotations
@@ -33,6 +42,10 @@ class Limits:
     max_uncompressed: int = 256 * MB  # sum of the zip members' declared sizes
     max_ratio: int = 200  # uncompressed / compressed size of one member over 1 MB
     max_cells: int = 2_000_000  # cells in the used ranges of the sheets read
+    max_members: int = 10_000  # zip members (a workbook has a few dozen)
+    max_directory: int = 4 * MB  # size of the zip's central directory
+    max_name_rows: int = 20_000  # rows one defined name may span
+    max_name_cells: int = 200_000  # cells one defined name may span
 
 
 DEFAULT_LIMITS = Limits()
@@ -53,6 +66,23 @@ class Area:
         return f"{col_letter(self.col)}{self.row}"
 
 
+@dataclass(frozen=True)
+class Extent:
+    """What a sheet part really holds: its `<c>` elements and the rectangle they span."""
+
+    cells: int
+    first_row: int
+    first_col: int
+    last_row: int
+    last_col: int
+
+    @property
+    def area(self) -> int:
+        if self.last_row < self.first_row or self.last_col < self.first_col:
+            return 0
+        return (self.last_row - self.first_row + 1) * (self.last_col - self.first_col + 1)
+
+
 @dataclass
 class Package:
     """An opened, checked workbook: its zip, its sheets (name → part) and defined names."""
@@ -63,6 +93,8 @@ class Package:
     sheets: dict[str, str]
     names: dict[str, str]  # workbook-scoped name → reference text
     local_names: dict[str, str] = field(default_factory=dict)  # sheet-scoped, as a fallback
+    limits: Limits = DEFAULT_LIMITS
+    extents: dict[str, Extent] = field(default_factory=dict)  # part → what it really holds
 
     @property
     def file(self) -> str:
@@ -111,6 +143,8 @@ def open_package(path: Path, limits: Limits = DEFAULT_LIMITS) -> Package:
             "自评表通常不足 1 MB，请删除表中插入的图片或多余内容后另存",
         )
     data = path.read_bytes()
+    if len(data) > limits.max_bytes:  # grew since stat()
+        raise _refuse(path, f"文件大小超过上限 {limits.max_bytes / MB:g} MB")
     if data[:8] == OLE_MAGIC:
         if "EncryptionInfo".encode("utf-16-le") in data:
             # Office keeps a password-protected .xlsx as an OLE compound file whose directory
@@ -123,16 +157,69 @@ def open_package(path: Path, limits: Limits = DEFAULT_LIMITS) -> Package:
         raise _refuse(path, f"文件实际是旧版 .xls 格式（只是扩展名为 {suffix}）：{_SAVE_AS}")
     if not data.startswith(b"PK"):
         raise _refuse(path, f"文件已损坏或不是 Excel 工作簿（内容不是 .xlsx 格式），{_RESEND}")
+    _check_end_record(path, data, limits)
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
         raise _refuse(path, f"文件已损坏（压缩包不完整），{_RESEND}") from exc
-    _check_zip_directory(path, zf, limits)
-    return _structure(path, zf, data)
+    try:
+        _check_zip_directory(path, zf, limits)
+        _check_prologs(path, zf)
+        pkg = _structure(path, zf, data)
+        pkg.limits = limits
+        _check_read_sheets(pkg)
+    except BaseException:
+        zf.close()
+        raise
+    return pkg
+
+
+_EOCD = b"PK\x05\x06"
+_EOCD64 = b"PK\x06\x06"
+
+
+def _check_end_record(path: Path, data: bytes, limits: Limits) -> None:
+    """Bound the central directory from the zip's end record, before Python builds an
+    object per member (500,000 empty members would cost hundreds of MB and many seconds)."""
+    at = data.rfind(_EOCD, max(0, len(data) - 65_557))
+    if at < 0 or len(data) < at + 22:
+        raise _refuse(path, f"文件已损坏（压缩包不完整），{_RESEND}")
+    entries = int.from_bytes(data[at + 10 : at + 12], "little")
+    size = int.from_bytes(data[at + 12 : at + 16], "little")
+    z64 = data.rfind(_EOCD64, max(0, at - 4096), at)
+    if z64 >= 0 and len(data) >= z64 + 56:  # ZIP64: the real counts are in this record
+        entries = max(entries, int.from_bytes(data[z64 + 32 : z64 + 40], "little"))
+        size = max(size, int.from_bytes(data[z64 + 40 : z64 + 48], "little"))
+    if entries > limits.max_members or size > limits.max_directory:
+        raise _refuse(
+            path,
+            f"压缩包含有 {entries:,} 个成员（目录 {size / MB:.1f} MB），超过上限 "
+            f"{limits.max_members:,} 个：不像一份自评表（可能是异常或恶意文件），已拒绝读取",
+        )
+
+
+def _check_prologs(path: Path, zf: zipfile.ZipFile) -> None:
+    """No XML part may declare a DTD (entity tricks; OOXML never has one)."""
+    for info in zf.infolist():
+        if not info.filename.lower().endswith((".xml", ".rels", ".vml")):
+            continue
+        try:
+            with zf.open(info) as fh:
+                head = fh.read(4096)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
+            raise _refuse(path, f"文件已损坏（{info.filename} 无法解压），{_RESEND}") from exc
+        if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+            raise _refuse(path, f"文件已损坏（{info.filename} 含有不允许的 DTD），已拒绝读取")
 
 
 def _check_zip_directory(path: Path, zf: zipfile.ZipFile, limits: Limits) -> None:
     infos = zf.infolist()
+    if len(infos) > limits.max_members:
+        raise _refuse(
+            path,
+            f"压缩包含有 {len(infos):,} 个成员，超过上限 {limits.max_members:,} 个："
+            "不像一份自评表（可能是异常或恶意文件），已拒绝读取",
+        )
     total = sum(i.file_size for i in infos)
     if total > limits.max_uncompressed:
         raise _refuse(
@@ -289,6 +376,18 @@ def resolve_names(pkg: Package, wanted: dict[str, str]) -> dict[str, Area]:
             )
         elif area.sheet not in pkg.sheets:
             lost_sheets.setdefault(area.sheet, []).append(name)
+        elif _too_big(area, pkg.limits):
+            rows = area.last_row - area.row + 1
+            cols = area.last_col - area.col + 1
+            broken.append(
+                Problem(
+                    pkg.file,
+                    name,
+                    f"定义名称 {name} 指向的区域过大（{rows:,} 行 × {cols:,} 列，"
+                    f"起于工作表「{area.sheet}」{area.a1}）：自评表的一个栏目不会有这么多行，"
+                    "可能是名称被拉伸到了整列，请用原模板重新填写或在“名称管理器”中改正",
+                )
+            )
         else:
             found[name] = area
     problems: list[Problem] = []
@@ -318,34 +417,93 @@ def resolve_names(pkg: Package, wanted: dict[str, str]) -> dict[str, Area]:
     return found
 
 
+def _too_big(area: Area, limits: Limits) -> bool:
+    rows = area.last_row - area.row + 1
+    return rows > limits.max_name_rows or rows * (area.last_col - area.col + 1) > (
+        limits.max_name_cells
+    )
+
+
 # ------------------------------------------------------------------ cell count
 
-_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Za-z$0-9:]+)\"")
-_CELL_REF = re.compile(rb"<(?:\w+:)?c\s[^>]*?r=\"([A-Z]{1,3})([0-9]+)\"")
+# Literal-led patterns (fast); a stray match elsewhere can only widen the estimate.
+_R_COL = re.compile(rb"r=\"\$?([A-Za-z]{1,3})\$?[0-9]")
+_R_ROW = re.compile(rb"r=\"\$?[A-Za-z]{0,3}\$?([0-9]{1,9})\"")
+_ROW_R = re.compile(rb"<row\b[^>]*?\sr=\"")
+_CELL_OPEN = (b"<c ", b"<c>", b"<c/", b":c ", b":c>", b"<c\t", b"<c\n", b"<c\r")
+_CHUNK = MB
+
+
+def _span(values: set[bytes]) -> tuple[bytes, bytes]:
+    """Smallest and largest of column letters or row digits (by length, then text)."""
+    order = sorted(values, key=lambda v: (len(v), v.upper()))
+    return order[0], order[-1]
+
+
+def scan_extent(pkg: Package, part: str, sheet: str = "") -> Extent:
+    """Stream a sheet part once and measure what is really in it (cached per part).
+
+    Counts `<c>` elements and the rectangle their `r` attributes span; cells or rows
+    written without `r` (a reader places them next in order) widen the rectangle by their
+    number, so the estimate never falls short. Memory stays at one chunk of the part.
+    """
+    hit = pkg.extents.get(part)
+    if hit is not None:
+        return hit
+    cells = placed = row_tags = row_refs = 0
+    cols: set[bytes] = set()
+    rows: set[bytes] = set()
+    carry = b""
+    try:
+        with pkg.zip.open(part) as fh:
+            while True:
+                chunk = fh.read(_CHUNK)
+                buf = carry + chunk
+                cut = buf.rfind(b"<") if chunk else len(buf)
+                if cut <= 0:
+                    cut = len(buf)
+                view = buf[:cut]
+                cells += sum(view.count(t) for t in _CELL_OPEN)
+                got = _R_COL.findall(view)
+                placed += len(got)
+                cols.update(got)
+                rows.update(_R_ROW.findall(view))
+                row_tags += view.count(b"<row ") + view.count(b"<row>")
+                row_refs += len(_ROW_R.findall(view))
+                if not chunk:
+                    break
+                carry = buf[cut:][-65536:]
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError) as exc:
+        where = f"工作表「{sheet}」" if sheet else part
+        raise pkg.refuse(f"文件已损坏（{where}无法解压），{_RESEND}", sheet) from exc
+    unplaced_cells = max(0, cells - placed)
+    unplaced_rows = max(0, row_tags - row_refs)
+    if not cells:
+        extent = Extent(0, 1, 1, 0, 0)
+    else:
+        c0, c1 = _span(cols) if cols else (b"A", b"A")
+        r0, r1 = _span(rows) if rows else (b"1", b"1")
+        extent = Extent(
+            cells,
+            max(1, int(r0)),
+            col_number(c0.decode()),
+            max(1, int(r1)) + unplaced_rows,
+            min(col_number(c1.decode()) + unplaced_cells, 16_384),
+        )
+    pkg.extents[part] = extent
+    return extent
 
 
 def sheet_cells(pkg: Package, sheet: str) -> int:
-    """Cells in the used range of `sheet`, from its <dimension> (or its cells when absent).
+    """Cells in the used range of `sheet`, as it really is (never its <dimension> claim).
 
     A reader builds the whole used range, so one stray value in row 1,048,576 would cost
     gigabytes; this is what the limit is checked against.
     """
     part = pkg.sheets.get(sheet, "")
-    try:
-        with pkg.zip.open(part) as fh:
-            head = fh.read(4096)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError) as exc:
-        raise pkg.refuse(f"文件已损坏（工作表「{sheet}」无法解压），{_RESEND}", sheet) from exc
-    m = _DIMENSION.search(head)
-    if m is not None:
-        area = parse_ref("x!" + m[1].decode("ascii").replace("$", ""))
-        if area is not None:
-            return (area.last_row - area.row + 1) * (area.last_col - area.col + 1)
-    rows = cols = 0
-    for mc in _CELL_REF.finditer(pkg.part(part)):
-        cols = max(cols, col_number(mc[1].decode()))
-        rows = max(rows, int(mc[2]))
-    return rows * cols
+    if part not in pkg.zip.NameToInfo:
+        return 0
+    return scan_extent(pkg, part, sheet).area
 
 
 def check_cells(pkg: Package, sheets: list[str], limits: Limits) -> None:
@@ -358,6 +516,33 @@ def check_cells(pkg: Package, sheets: list[str], limits: Limits) -> None:
                 f"{limits.max_cells:,}）：可能在远处的行列误填了内容，请删除多余的行列后另存",
                 sheet,
             )
+
+
+def _check_read_sheets(pkg: Package) -> None:
+    """Before any sheet reaches calamine: the sheets the template's names point at (the
+    form sheets and the hidden _perfxl) and the first sheet (a master table) must have a
+    real used range within the limit."""
+    read: list[str] = []
+    for name, text in {**pkg.local_names, **pkg.names}.items():
+        if name.startswith("pf_"):
+            area = parse_ref(text)
+            if area is not None and area.sheet in pkg.sheets and area.sheet not in read:
+                read.append(area.sheet)
+    first = next(iter(pkg.sheets), None)
+    if first is not None and first not in read:
+        read.append(first)
+    for sheet in read:
+        check_cells(pkg, [sheet], pkg.limits)
+
+
+def book_cells(pkg: Package) -> int:
+    """Cells (`<c>` elements) in every sheet of the book, streamed: what a library that
+    loads the whole book (openpyxl, for the annotated copy) will build."""
+    return sum(
+        scan_extent(pkg, part, sheet).cells
+        for sheet, part in pkg.sheets.items()
+        if part in pkg.zip.NameToInfo
+    )
 
 
 # ------------------------------------------------------------------ cell facts
