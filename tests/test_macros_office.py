@@ -1,5 +1,7 @@
 """The macros run for real: LibreOffice (headless, VBA compatibility mode) opens the .xlsm
-templates, binds the form buttons to the compiled modules and runs 校验 / 清除标记 / 评分.
+templates (their VBA project the Excel-written one perfxl.vba builds), binds the form
+buttons to the modules and runs 校验 / 清除标记 / 评分, on workbooks with mistakes and on
+correct ones.
 
 What 校验 lists on 审核结果 must be exactly the checks the recalculated 审核 sheet fails
 and, for the formula-expressible rules, exactly the findings of `perfxl check` on the same
@@ -153,14 +155,18 @@ def test_clear_marks_runs_after_validate(folder: Path, vba_bin: Path, office: Of
     assert sheet(cleared, RESULT)[0][0] == MESSAGES["cleared"]  # its last step
 
 
+@pytest.mark.parametrize("name", ["project-broken", "project"])
 def test_clear_marks_restores_fills_and_empties_the_listing(
+    name: str,
     folder: Path,
     vba_bin: Path,  # noqa: F811
     office: Office,  # noqa: F811
 ) -> None:
-    src, _ = build("project-broken", folder, vba_bin)
-    validated = office.run_macro(src, folder / "v2.xlsm", VALIDATE)
-    cleared = office.run_macro(validated, folder / "c2.xlsm", CLEAR)
+    src, _ = build(name, folder, vba_bin)
+    validated = office.run_macro(src, folder / f"v2-{name}.xlsm", VALIDATE)
+    assert marker(validated) == len(listing(validated))
+    assert bool(listing(validated)) == name.endswith("broken")
+    cleared = office.run_macro(validated, folder / f"c2-{name}.xlsm", CLEAR)
     assert [[v for v in r if v != ""] for r in sheet(cleared, RESULT)] == [[MESSAGES["cleared"]]]
     old, back = fills(src), fills(cleared)
     form = load_profile("project-2020").title
@@ -169,14 +175,16 @@ def test_clear_marks_restores_fills_and_empties_the_listing(
     }
 
 
+@pytest.mark.parametrize("name", ["project", "project-broken"])
 def test_score_without_xlwings_says_what_to_install(
+    name: str,
     folder: Path,
     vba_bin: Path,  # noqa: F811
     office: Office,  # noqa: F811
 ) -> None:
     """No xlwings add-in here: Application.Run fails, and the macro must catch it."""
-    src, _ = build("project", folder, vba_bin)
-    out = office.run_macro(src, folder / "s.xlsm", SCORE)
+    src, _ = build(name, folder, vba_bin)
+    out = office.run_macro(src, folder / f"s-{name}.xlsm", SCORE)
     rows = sheet(out, RESULT)
     assert rows[0][0] == MESSAGES["score_missing"]
     assert marker(out) == ""
