@@ -131,7 +131,7 @@ def _register_plugins() -> None:
     """Command groups that live in their own modules (workbook, check) add themselves here."""
     import importlib
 
-    for mod in ("perfxl.cli_workbook", "perfxl.cli_check", "perfxl.cli_io"):
+    for mod in ("perfxl.cli_workbook", "perfxl.cli_check", "perfxl.cli_io", "perfxl.cli_report"):
         try:
             module = importlib.import_module(mod)
         except ModuleNotFoundError as exc:

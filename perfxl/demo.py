@@ -78,7 +78,10 @@ def run_demo(output: Path, console: Console) -> None:
     console.print("[bold]审核[/bold]（示例数据及由其生成的工作簿）")
     for path in files:
         _check_outputs(path, output, console)
+    from .cli_report import write_demo_reports
+
+    write_demo_reports(files, output, console)
     console.print(
         f"[green]完成[/green]：{len(files)} 份示例已评分、生成工作簿并审核，结果在 {output.resolve()}"
-        "（scores/ 评分，workbooks/ 工作簿（.xlsm 带按钮），checks/ 审核结果与标注副本）"
+        "（scores/ 评分，workbooks/ 工作簿（.xlsm 带按钮），checks/ 审核结果与标注副本，reports/ 自评报告）"
     )
