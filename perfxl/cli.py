@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -12,12 +13,14 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
+from .atomic import describe_os_error
 from .errors import InputError, Problem
 from .filing_io import load_filing_ex
 from .model import Filing, filing_json_schema
 from .profile import RULE_KIND_NAMES, Profile, load_profile, load_profile_file, shipped_profiles
 from .report import print_score, score_json
 from .scoring import score
+from .terminal import clean, safe
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -29,8 +32,8 @@ def _profile_for(filing: Filing, override: str | None) -> Profile:
     prof = load_profile(override or filing.profile)
     if filing.profile_version and filing.profile_version != prof.version and not override:
         err.print(
-            f"[yellow]提示：填报数据按评价框架 {prof.id} 版本 {filing.profile_version} 编制，"
-            f"当前框架版本为 {prof.version}[/yellow]"
+            f"[yellow]提示：填报数据按评价框架 {safe(prof.id)} 版本 {safe(filing.profile_version)}"
+            f" 编制，当前框架版本为 {safe(prof.version)}[/yellow]"
         )
     return prof
 
@@ -74,7 +77,7 @@ def profile_check(file: Path) -> None:
     leaves = [n for _, n in p.walk() if not n.children]
     kinds = sorted({n.rule.kind for n in leaves if n.rule is not None})
     out.print(
-        f"[green]通过[/green]：{file} —— {p.title}（{p.id} 版本 {p.version}），"
+        f"[green]通过[/green]：{safe(file)} —— {safe(p.title)}（{safe(p.id)} 版本 {safe(p.version)}），"
         f"一级指标 {len(p.indicators)} 个，末级指标 {len(leaves)} 个，总分 {p.total}，"
         f"评分规则：{'、'.join(RULE_KIND_NAMES[k] for k in kinds)}"
     )
@@ -89,7 +92,7 @@ def schema_cmd(output: Path | None) -> None:
         from .atomic import write_text
 
         write_text(output, text + "\n")
-        out.print(f"已写入 {output}")
+        out.print(f"已写入 {safe(output)}")
     else:
         click.echo(text)
 
@@ -102,13 +105,31 @@ def score_cmd(filing: Path, profile_id: str | None, as_json: bool) -> None:
     """复算一份自评表的各项得分、总分和等级。"""
     f, notes = load_filing_ex(filing)
     for note in notes:
-        err.print(f"[yellow]提示[/yellow]：{note}", soft_wrap=True)
+        err.print(f"[yellow]提示[/yellow]：{safe(note)}", soft_wrap=True)
     p = _profile_for(f, profile_id)
     result = score(f, p)
     if as_json:
         click.echo(json.dumps(score_json(result, f, p, str(filing)), ensure_ascii=False, indent=2))
     else:
-        print_score(out, result, f, p)
+        print_score(Console(highlight=False, soft_wrap=False, markup=False), result, _shown(f), p)
+
+
+def _shown(filing: Filing) -> Filing:
+    """The filing with its text made safe to print (no control sequences)."""
+
+    def walk(v: object) -> object:
+        if isinstance(v, str):
+            return clean(v)
+        if isinstance(v, dict):
+            return {k: walk(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [walk(x) for x in v]
+        return v
+
+    try:
+        return Filing.model_validate(walk(filing.model_dump(mode="python")))
+    except ValueError:
+        return filing
 
 
 @cli.command("demo")
@@ -144,34 +165,66 @@ def _register_plugins() -> None:
 _register_plugins()
 
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
+
+
 def main(argv: list[str] | None = None) -> None:
+    """Run the command line. Exit codes: 0 ok, 1 findings (check) or failed rows
+    (distribute), 2 an input or the operating system stopped the command (Chinese message,
+    no traceback), 3 a defect in perfxl, 130 interrupted (Ctrl-C)."""
     debug = bool(os.environ.get("PERFXL_DEBUG"))
     try:
         cli.main(args=argv, prog_name="perfxl", standalone_mode=False)
     except InputError as exc:
         for p in exc.problems:
-            err.print(f"[red]错误[/red]：{p}", soft_wrap=True)
+            err.print(f"[red]错误[/red]：{safe(p)}", soft_wrap=True)
         sys.exit(EXIT_INPUT)
-    except click.exceptions.Abort:
-        err.print("已取消")
-        sys.exit(EXIT_INPUT)
+    except click.exceptions.Abort as exc:
+        # click turns Ctrl-C (and end of input at a prompt) into Abort
+        _interrupted(exc.__context__ if exc.__context__ is not None else exc)
     except click.ClickException as exc:
-        err.print(f"[red]错误[/red]：{_click_zh(exc)}", soft_wrap=True)
+        err.print(f"[red]错误[/red]：{safe(_click_zh(exc))}", soft_wrap=True)
         sys.exit(EXIT_INPUT)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        sys.exit(130)
+    except KeyboardInterrupt as exc:
+        _interrupted(exc)
+    except BrokenPipeError:
+        # the reader of our output went away (`perfxl read … | head`): not an error of ours
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")
+        sys.exit(EXIT_OK)
+    except OSError as exc:
+        if debug:
+            raise
+        p = describe_os_error(exc)
+        err.print(f"[red]错误[/red]：{safe(p)}", soft_wrap=True)
+        sys.exit(EXIT_INPUT)
+    except MemoryError:
+        err.print(
+            "[red]错误[/red]：内存不足，命令已停止（输入文件可能异常或过大）。"
+            "已写出的文件完整可用，未写完的没有留下。",
+            soft_wrap=True,
+        )
+        sys.exit(EXIT_INPUT)
     except Exception as exc:
         if debug:
             raise
         err.print(
-            f"[red]内部错误[/red]：{type(exc).__name__}: {exc}\n"
+            f"[red]内部错误[/red]：{safe(type(exc).__name__)}: {safe(exc)}\n"
             "这是 perfxl 的缺陷，请把命令和输入文件反馈给维护者"
             "（设置环境变量 PERFXL_DEBUG=1 可看到详细信息）。",
             soft_wrap=True,
         )
         sys.exit(EXIT_INTERNAL)
+
+
+def _interrupted(exc: BaseException) -> None:
+    if isinstance(exc, EOFError):
+        err.print("已取消（输入结束）")
+        sys.exit(EXIT_INPUT)
+    err.print("已中断（Ctrl-C）：未写完的文件没有留下 / interrupted")
+    sys.exit(EXIT_INTERRUPTED)
 
 
 def _click_zh(exc: click.ClickException) -> str:
@@ -188,4 +241,12 @@ def _click_zh(exc: click.ClickException) -> str:
 if __name__ == "__main__":  # pragma: no cover
     main()
 
-__all__ = ["EXIT_FINDINGS", "EXIT_INPUT", "EXIT_INTERNAL", "EXIT_OK", "Problem", "main"]
+__all__ = [
+    "EXIT_FINDINGS",
+    "EXIT_INPUT",
+    "EXIT_INTERNAL",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "Problem",
+    "main",
+]

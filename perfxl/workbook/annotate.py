@@ -13,14 +13,17 @@ cells blank. The copy is for people to read, not a filing to submit.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from pathlib import Path
 
-from ..atomic import atomic_path
+from ..atomic import atomic_path, refuse_inputs
+from ..errors import InputError, Problem
 from ..findings import Finding, Report, Severity, Status
 
 __all__ = ["RESULT_SHEET", "annotate", "annotated_path"]
 
 RESULT_SHEET = "审核结果"
+MAX_ANNOTATED_CELLS = 200_000  # openpyxl keeps ~1 KB per cell: bounded to ~200 MB
 FILLS = {"blocking": "FF7C80", "warning": "FFC000", "explained": "C6EFCE"}
 _RANK = {"blocking": 3, "warning": 2, "explained": 1}
 _STATUS_FILLS = {
@@ -51,10 +54,37 @@ def _quoted(sheet: str) -> str:
     return "'" + sheet.replace("'", "''") + "'"
 
 
+def _check_size(source: Path) -> None:
+    """openpyxl builds an object per cell of every sheet: bound them before loading."""
+    from .guard import book_cells, open_package
+
+    pkg = open_package(source)
+    try:
+        cells = book_cells(pkg)
+    finally:
+        pkg.zip.close()
+    if cells > MAX_ANNOTATED_CELLS:
+        raise InputError(
+            Problem(
+                str(source),
+                "",
+                f"工作簿共有 {cells:,} 个单元格（上限 {MAX_ANNOTATED_CELLS:,}），无法生成标注副本："
+                "请删除多余的行列或工作表后另存（审核结果见屏幕或 JSON 输出）",
+            )
+        )
+
+
 def annotate(
-    source: Path, report: Report, target: Path | None = None, *, now: dt.datetime | None = None
+    source: Path,
+    report: Report,
+    target: Path | None = None,
+    *,
+    now: dt.datetime | None = None,
+    inputs: Iterable[Path] = (),
 ) -> Path:
-    """Write the annotated copy of `source` for `report`; returns its path."""
+    """Write the annotated copy of `source` for `report`; returns its path.
+
+    `target` may be none of `inputs` (nor `source`): the copy never replaces a file read."""
     import openpyxl
     from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -62,6 +92,9 @@ def annotate(
 
     source = Path(source)
     target = Path(target) if target is not None else annotated_path(source)
+    protected = (source, *inputs)
+    refuse_inputs(target, protected)
+    _check_size(source)
     keep_vba = source.suffix.lower() == ".xlsm"
     wb = openpyxl.load_workbook(source, keep_vba=keep_vba)
 
@@ -155,6 +188,6 @@ def annotate(
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A5"
 
-    with atomic_path(target, inputs=(source,)) as tmp:
+    with atomic_path(target, inputs=protected) as tmp:
         wb.save(tmp)
     return target
