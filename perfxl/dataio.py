@@ -7,6 +7,7 @@ float), and every value's line is remembered so a problem can be pointed at in t
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -58,15 +59,21 @@ def load_data(path: Path) -> tuple[Any, dict[Path_, int]]:
     except UnicodeDecodeError as exc:
         raise InputError(Problem(name, "", "文件不是 UTF-8 编码的文本，请另存为 UTF-8")) from exc
     if path.suffix.lower() == ".json":
+        _check_json_depth(text, name)
         try:
             return json.loads(text, parse_float=Decimal), {}
         except json.JSONDecodeError as exc:
             raise InputError(
                 Problem(name, f"第 {exc.lineno} 行第 {exc.colno} 列", f"JSON 格式错误：{exc.msg}")
             ) from exc
+        except (ValueError, RecursionError) as exc:  # a 5,000-digit integer, say
+            raise InputError(Problem(name, "", f"JSON 内容无法读取：{str(exc)[:120]}")) from exc
     try:
+        _check_yaml_events(text, name)
         data = yaml.load(text, Loader=_DecimalLoader)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except (ValueError, RecursionError) as exc:
+        raise InputError(Problem(name, "", f"YAML 内容无法读取：{str(exc)[:120]}")) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         place = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else ""
@@ -76,6 +83,60 @@ def load_data(path: Path) -> tuple[Any, dict[Path_, int]]:
     if node is not None:
         _lines(node, (), lines)
     return data, lines
+
+
+# A filing nests five levels deep; a hundred is far beyond any data file perfxl reads, and
+# well within what the parsers handle without exhausting the stack.
+MAX_DEPTH = 100
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _too_deep(name: str, place: str) -> InputError:
+    return InputError(
+        Problem(
+            name,
+            place,
+            f"数据嵌套超过 {MAX_DEPTH} 层，不像一份填报数据或评价框架（可能是异常或恶意文件），已拒绝读取",
+        )
+    )
+
+
+def _check_json_depth(text: str, name: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH before the parser recurses into it."""
+    depth = 0
+    for m in _JSON_TOKENS.finditer(text):
+        ch = m[0]
+        if ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = text.count("\n", 0, m.start()) + 1
+                raise _too_deep(name, f"第 {line} 行")
+        elif ch in "]}":
+            depth -= 1
+
+
+def _check_yaml_events(text: str, name: str) -> None:
+    """Refuse anchors and aliases (a 1 KB "billion laughs" document expands to gigabytes)
+    and nesting deeper than MAX_DEPTH, from the parser's event stream, before any node or
+    object is built. perfxl's data files never need either."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            mark = event.start_mark
+            raise InputError(
+                Problem(
+                    name,
+                    f"第 {mark.line + 1} 行第 {mark.column + 1} 列",
+                    "YAML 中使用了锚点或别名（& / *），perfxl 的数据文件不需要也不接受："
+                    "请把引用的内容直接写出",
+                )
+            )
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _too_deep(name, f"第 {event.start_mark.line + 1} 行")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def read_csv_text(path: Path) -> str:
