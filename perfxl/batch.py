@@ -32,10 +32,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .atomic import clip_bytes, describe_os_error, refuse_inputs
 from .dataio import read_csv_text
 from .errors import InputError, Problem
 from .model import FUND_LINES, Filing, FundLine, Funds, Header
-from .numtext import NumberTextError, parse_amount_wanyuan
+from .numtext import NumberTextError, in_cell_range, parse_amount_wanyuan
 from .profile import Profile
 
 if TYPE_CHECKING:
@@ -188,6 +189,7 @@ def _make_filing(row: MasterRow, profile: Profile) -> None:
         _, line, f = path.split(".")
         try:
             amount, note = parse_amount_wanyuan(text)
+            amount = in_cell_range(amount, text)
         except NumberTextError as exc:
             row.errors.append(f"{_label(path)}：{exc.reason_zh}")
             continue
@@ -248,16 +250,20 @@ def select_row(
 
 # ------------------------------------------------------------------ file names
 
+STEM_BYTES = 180  # leaves room for "_12.xlsx" and a temporary name's prefix and suffix
 _BAD_CHARS = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10))} | {
     f"LPT{i}" for i in range(1, 10)
 }
 
 
-def sanitize(stem: str, limit: int = 120) -> str:
-    """A file name Windows accepts: no \\/:*?"<>|, no trailing dot or space, not CON etc."""
+def sanitize(stem: str, limit: int = 120, byte_limit: int = STEM_BYTES) -> str:
+    """A file name Windows accepts: no \\/:*?"<>|, no trailing dot or space, not CON etc.;
+    at most `limit` characters and `byte_limit` bytes of UTF-8 (file systems count bytes:
+    75 Chinese characters are 225 bytes, near the 255-byte limit of a name)."""
     stem = _BAD_CHARS.sub("_", unicodedata.normalize("NFC", stem))
-    stem = re.sub(r"_{2,}", "_", stem).strip(" ._")[:limit].rstrip(" .")
+    stem = re.sub(r"_{2,}", "_", stem).strip(" ._")[:limit]
+    stem = clip_bytes(stem, byte_limit).rstrip(" .")
     if stem.split(".")[0].upper() in _RESERVED:
         stem = "_" + stem
     return stem or "未命名"
@@ -313,6 +319,8 @@ def _write_one(stamper: Stamper, filing: Filing, out: Path) -> str | None:
         stamper.write(filing, out)
     except InputError as exc:
         return "；".join(p.message for p in exc.problems)
+    except OSError as exc:
+        return describe_os_error(exc).message
     except Exception as exc:  # one bad row never stops the batch
         return f"内部错误：{type(exc).__name__}: {exc}"
     return None
@@ -366,8 +374,14 @@ def distribute(
     jobs: int = 1,
     pattern: str = DEFAULT_PATTERN,
     progress: Callable[[Outcome, int, int], None] | None = None,
+    force: bool = False,
+    inputs: Iterable[Path | str | None] = (),
 ) -> list[Outcome]:
     """One pre-filled, budget-locked workbook per master row, and manifest.csv beside them.
+
+    Nothing already in `out_dir` is replaced unless `force`; even then a file any input
+    (the master table, `inputs`) is, and a workbook a unit has filled in (a return), are
+    never replaced: those rows fail with the reason.
 
     The profile's workbook is built once (per worker process) and each row's copy is stamped
     from it (perfxl.workbook.stamp): the same document `build_workbook` would write for the
@@ -376,10 +390,14 @@ def distribute(
     `progress(outcome, done, total)` is called as each row is finished, bad rows first.
     """
     check_pattern(pattern)
+    protected = [Path(p) for p in inputs if p is not None]
+    if not isinstance(master, Master):
+        protected.append(Path(master))
     table = master if isinstance(master, Master) else read_master(Path(master), profile)
     rows = table.rows
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    manifest = out_dir / "manifest.csv"
+    refuse_inputs(manifest, protected)
     taken: set[str] = set()
     outcomes: dict[int, Outcome] = {}
     finished = 0
@@ -409,6 +427,19 @@ def distribute(
         outcomes[row.index] = base
         work.append((row, out_dir / name))
 
+    _refuse_existing(work, manifest, force)
+    kept: list[tuple[MasterRow, Path]] = []
+    for row, out in work:
+        why = _keep_reason(out, protected) if force and out.exists() else None
+        if why is None:
+            kept.append((row, out))
+            continue
+        o = outcomes[row.index]
+        o.status, o.note, o.file = "失败", why, ""
+        report(o)
+    work = kept
+    out_dir.mkdir(parents=True, exist_ok=True)
+
     def done(row: MasterRow, error: str | None) -> None:
         o = outcomes[row.index]
         if error is None:
@@ -420,19 +451,90 @@ def distribute(
     if work:
         _write_all(work, profile, jobs, done)
     ordered = [outcomes[r.index] for r in rows]
-    write_manifest(ordered, out_dir / "manifest.csv")
+    write_manifest(ordered, manifest, inputs=protected)
     return ordered
 
 
-def write_manifest(outcomes: Iterable[Outcome], path: Path) -> None:
-    """UTF-8 with BOM, so Excel opens the Chinese text right by double-click."""
+def _refuse_existing(work: list[tuple[MasterRow, Path]], manifest: Path, force: bool) -> None:
+    """Without --force nothing in the output folder is replaced: refuse before writing."""
+    if force:
+        return
+    existing = [out for _, out in work if out.exists()]
+    if manifest.exists():
+        existing.append(manifest)
+    if not existing:
+        return
+    shown = "、".join(p.name for p in existing[:5]) + ("等" if len(existing) > 5 else "")
+    raise InputError(
+        Problem(
+            str(manifest.parent),
+            "",
+            f"输出文件夹中已有 {len(existing)} 个同名文件（{shown}），未作任何修改："
+            "请换一个空文件夹；确需重新下发、覆盖先前下发的空白表时加 --force"
+            "（单位已填报的回收文件和主表在任何情况下都不会被覆盖）",
+        )
+    )
+
+
+_UNIT_FIELDS = (
+    "goal_expected",
+    "goal_actual",
+    "indicators",
+    "group_scores",
+    "group_remarks",
+    "finance",
+    "projects",
+    "counts",
+    "texts",
+)
+
+
+def _keep_reason(out: Path, protected: list[Path]) -> str | None:
+    """Why an existing `out` must not be replaced even with --force (None: it may be)."""
+    for src in protected:
+        try:
+            if src.exists() and os.path.samefile(src, out):
+                return f"{out.name} 是输入文件（主表或评价框架），不覆盖"
+        except OSError:
+            continue
+    from .workbook.read import read_workbook
+
+    try:
+        filing = read_workbook(out)
+    except Exception:  # not a workbook perfxl distributed: not ours to replace
+        return f"{out.name} 已存在且不是 perfxl 下发的空白自评表，不覆盖"
+    filled = [f for f in _UNIT_FIELDS if getattr(filing, f, None)]
+    if filled:
+        return f"{out.name} 已有单位填报的内容（回收的自评表），不覆盖：请换一个输出文件夹"
+    return None
+
+
+def write_manifest(
+    outcomes: Iterable[Outcome], path: Path, *, inputs: Iterable[Path | str | None] = ()
+) -> None:
+    """UTF-8 with BOM, so Excel opens the Chinese text right by double-click; text from the
+    master table is neutralised (csv_cell) so a double-click never runs a formula."""
     from .atomic import atomic_path
 
-    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(MANIFEST_COLUMNS)
-        for o in outcomes:
-            w.writerow(o.cells())
+    with atomic_path(path, inputs=inputs) as tmp:
+        with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(MANIFEST_COLUMNS)
+            for o in outcomes:
+                w.writerow([csv_cell(c) for c in o.cells()])
+
+
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def csv_cell(text: str) -> str:
+    """A CSV field a spreadsheet will not run: text that begins like a formula (=, +, -, @,
+    tab, CR, or their full-width forms) gets a leading apostrophe, as the OWASP guidance on
+    CSV injection recommends; numbers such as -12.5 stay numbers."""
+    if text and text.startswith(_FORMULA_LEAD) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 # ------------------------------------------------------------------ read many

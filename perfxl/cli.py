@@ -16,6 +16,7 @@ from . import __version__
 from .atomic import describe_os_error
 from .errors import InputError, Problem
 from .filing_io import load_filing_ex
+from .isolation import per_file
 from .model import Filing, filing_json_schema
 from .profile import RULE_KIND_NAMES, Profile, load_profile, load_profile_file, shipped_profiles
 from .report import print_score, score_json
@@ -103,11 +104,13 @@ def schema_cmd(output: Path | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供程序使用）")
 def score_cmd(filing: Path, profile_id: str | None, as_json: bool) -> None:
     """复算一份自评表的各项得分、总分和等级。"""
-    f, notes = load_filing_ex(filing)
+    with per_file(filing):
+        f, notes = load_filing_ex(filing)
     for note in notes:
         err.print(f"[yellow]提示[/yellow]：{safe(note)}", soft_wrap=True)
     p = _profile_for(f, profile_id)
-    result = score(f, p)
+    with per_file(filing):
+        result = score(f, p)
     if as_json:
         click.echo(json.dumps(score_json(result, f, p, str(filing)), ensure_ascii=False, indent=2))
     else:

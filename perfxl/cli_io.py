@@ -7,14 +7,16 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from .atomic import refuse_inputs
 from .batch import DEFAULT_PATTERN, PATTERN_FIELDS, Outcome, distribute, read_master, select_row
 from .errors import InputError, Problem
 from .filing_io import DATA_SUFFIXES, filing_to_json, filing_to_yaml, load_filing
+from .isolation import per_file
 from .model import Filing
 from .profile import Profile, load_profile
+from .terminal import clean, safe
 
 out = Console(highlight=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False)
@@ -26,7 +28,12 @@ def _profile(ref: str | None) -> Profile | None:
 
 def _notes(problems: list[Problem]) -> None:
     for p in problems:
-        err.print(f"[yellow]提示[/yellow]：{escape(str(p))}", soft_wrap=True)
+        err.print(f"[yellow]提示[/yellow]：{safe(p)}", soft_wrap=True)
+
+
+def _profile_inputs(ref: str | None) -> tuple[Path, ...]:
+    """A profile given as a file is an input too (never to be overwritten)."""
+    return (Path(ref),) if ref and Path(ref).suffix.lower() in (".yaml", ".yml", ".json") else ()
 
 
 @click.command("read")
@@ -38,7 +45,8 @@ def read_cmd(file: Path, profile_ref: str | None, as_json: bool, sources: bool) 
     """读取填好的自评表工作簿（.xlsx/.xlsm），输出填报数据；读取提示打印在标准错误上。"""
     from .workbook.read import read_workbook_ex
 
-    filing, notes = read_workbook_ex(file, _profile(profile_ref))
+    with per_file(file):
+        filing, notes = read_workbook_ex(file, _profile(profile_ref))
     _notes(notes)
     if not sources:
         filing = filing.model_copy(update={"sources": {}})
@@ -112,9 +120,12 @@ def fill_cmd(
     """
     from .workbook.fill import fill
 
-    filing = _data(data, target, profile_ref, row, key)
-    fill(target, filing, output, profile=_profile(profile_ref), lock_prefilled=lock, inputs=(data,))
-    out.print(f"已写入 {output}")
+    inputs = (data, Path(target), *_profile_inputs(profile_ref))
+    refuse_inputs(output, inputs)
+    with per_file(data):
+        filing = _data(data, target, profile_ref, row, key)
+    fill(target, filing, output, profile=_profile(profile_ref), lock_prefilled=lock, inputs=inputs)
+    out.print(f"已写入 {safe(output)}")
 
 
 @click.command("distribute")
@@ -131,7 +142,14 @@ def fill_cmd(
     show_default=True,
     help=f"文件名样式，可用 {'、'.join('{' + f + '}' for f in PATTERN_FIELDS)}",
 )
-def distribute_cmd(master: Path, profile_ref: str, output: Path, jobs: int, pattern: str) -> None:
+@click.option(
+    "--force",
+    is_flag=True,
+    help="覆盖输出文件夹中先前下发的同名空白表（已填报的回收文件和主表永不覆盖）",
+)
+def distribute_cmd(
+    master: Path, profile_ref: str, output: Path, jobs: int, pattern: str, force: bool
+) -> None:
     """按主表每行生成一份预填并锁定预算数的工作簿，并写出清单 manifest.csv。
 
     主表为 .csv（UTF-8 或 GBK）或 .xlsx 的第一张表，表头所在行为第一个非空行。列名：
@@ -141,12 +159,21 @@ def distribute_cmd(master: Path, profile_ref: str, output: Path, jobs: int, patt
     字段名（unit_code、name、department、unit、year、initial、budget、executed、
     fiscal_initial、carryover_budget、other_executed 等）。合计、总计、小计行自动跳过。
 
-    有行失败时退出码为 1（清单和标准错误中列出原因），其余行照常生成。
+    有行失败时退出码为 1（清单和标准错误中列出原因），其余行照常生成。输出文件夹中
+    已有同名文件时不作任何修改并退出（退出码 2），除非加 --force；即使加了 --force，
+    单位已填报的回收文件、主表和评价框架文件也不会被覆盖。
     """
     profile = load_profile(profile_ref)
-    table = read_master(master, profile)
+    with per_file(master):
+        table = read_master(master, profile)
     _notes([Problem(str(master), "", n) for n in table.notes])
     failed: list[Outcome] = []
+    opts = {
+        "jobs": jobs,
+        "pattern": pattern,
+        "force": force,
+        "inputs": (master, *_profile_inputs(profile_ref)),
+    }
 
     def line(o: Outcome) -> str:
         what = o.name or o.unit_code or f"第 {o.index} 条"
@@ -163,22 +190,23 @@ def distribute_cmd(master: Path, profile_ref: str, output: Path, jobs: int, patt
                 bar.update(task, completed=done, total=total)
                 if o.status != "已生成":
                     failed.append(o)
-                    bar.console.print(
-                        f"[red]第 {o.index} 条[/red] {escape(line(o))}", soft_wrap=True
-                    )
+                    bar.console.print(f"[red]第 {o.index} 条[/red] {safe(line(o))}", soft_wrap=True)
 
-            outcomes = distribute(table, profile, output, jobs=jobs, pattern=pattern, progress=show)
+            outcomes = distribute(table, profile, output, progress=show, **opts)
     else:
 
         def plain(o: Outcome, done: int, total: int) -> None:
             if o.status != "已生成":
                 failed.append(o)
-            err.print(f"[{done}/{total}] 第 {o.index} 条 {line(o)}", soft_wrap=True, markup=False)
+            err.print(
+                f"[{done}/{total}] 第 {o.index} 条 {clean(line(o))}", soft_wrap=True, markup=False
+            )
 
-        outcomes = distribute(table, profile, output, jobs=jobs, pattern=pattern, progress=plain)
+        outcomes = distribute(table, profile, output, progress=plain, **opts)
     made = len(outcomes) - len(failed)
     out.print(
-        f"共 {len(outcomes)} 行：已生成 {made} 份，失败 {len(failed)} 行；清单 {output / 'manifest.csv'}"
+        f"共 {len(outcomes)} 行：已生成 {made} 份，失败 {len(failed)} 行；"
+        f"清单 {safe(output / 'manifest.csv')}"
     )
     if failed:
         sys.exit(1)
