@@ -797,7 +797,7 @@ class _Builder:
                 for k, line in enumerate(fin.income):
                     share = percent(line.amount, income_total) if line.amount is not None else None
                     parts += [
-                        f"{line.name} ",
+                        line.name,
                         self.m(line.amount, f"finance.income.{k}.amount"),
                         "万元，占",
                         self.rate(share, f"finance.income.{k}.amount", "finance.income_total"),
@@ -824,20 +824,20 @@ class _Builder:
                     Span(PLACEHOLDER.format("基本支出、项目支出金额及占比"), placeholder=True),
                 ]
             else:
-                for label, value, share, path in (
-                    ("基本支出", fin.basic, fin.basic_share, "finance.basic"),
-                    ("项目支出", fin.project, fin.project_share, "finance.project"),
+                for sep, label, value, share, path in (
+                    ("，其中：", "基本支出", fin.basic, fin.basic_share, "finance.basic"),
+                    ("；", "项目支出", fin.project, fin.project_share, "finance.project"),
                 ):
                     if value is None:
                         parts += [
-                            f"，{label}",
+                            f"{sep}{label}",
                             Span(PLACEHOLDER.format(f"{label}金额"), placeholder=True),
                         ]
                         continue
                     if share is None:
                         share = percent(value, spend)
                     parts += [
-                        f"，{label} ",
+                        f"{sep}{label}",
                         self.m(value, path),
                         "万元，占",
                         self.rate(share, f"{path}_share", path, "finance.expenditure_total"),
