@@ -32,6 +32,21 @@ from .scoring import NodeScore, ScoreResult
 PLACEHOLDER = "【待填写：{}】"
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 CN_NUM = "一二三四五六七八九十"
+DIRECTION_SIGNS = {"正向": "≥", "反向": "≤", "等于": "="}
+# texts a bureau's template may name even when the filing has none (placeholders then)
+TEMPLATE_TEXTS = (
+    "项目概况",
+    "部门职能",
+    "机构人员情况",
+    "年度主要任务",
+    "整体绩效目标",
+    "自评工作开展情况",
+    "评价结论",
+    "存在问题",
+    "改进措施",
+    "预期目标",
+    "实际完成情况",
+)
 
 # ---------------------------------------------------------------- numbers as text
 
@@ -1183,11 +1198,13 @@ class _Builder:
                 }
             )
         deducted = [i for i in infos if i["deducted"]]
-        texts = dict(f.texts)
+        texts = {k: v for k, v in f.texts.items() if v and v.strip()}
         if f.goal_expected:
             texts.setdefault("预期目标", f.goal_expected)
         if f.goal_actual:
             texts.setdefault("实际完成情况", f.goal_actual)
+        for key in TEMPLATE_TEXTS:  # a template may name these whether filed or not
+            texts.setdefault(key, PLACEHOLDER.format(key))
         return {
             "kind": "项目支出" if self.p.kind == "project" else "部门整体支出",
             "profile": {"id": self.p.id, "title": self.p.title, "basis": self.p.basis or ""},
@@ -1274,8 +1291,8 @@ def _target_text(ind: Indicator) -> str:
     if ind.target_text:
         text = ind.target_text.strip()
         return text if not unit or text.endswith(unit) or ind.direction == "定性" else text + unit
-    if ind.target is not None:
-        return plain(ind.target) + unit
+    if ind.target is not None:  # as the table prints it: the 指标性质 sign, then the value
+        return DIRECTION_SIGNS.get(ind.direction or "", "") + plain(ind.target) + unit
     return "—"
 
 

@@ -360,7 +360,7 @@ def _template(path: Path, extra: str = "") -> Path:
     d.add_paragraph("{%p for d in deductions %}")
     d.add_paragraph("{{ d.name }}：扣{{ d.lost }}分，原因：{{ d.reason }}")
     d.add_paragraph("{%p endfor %}")
-    d.add_paragraph("存在问题：{{ texts.get('存在问题', placeholder.format('存在问题')) }}" + extra)
+    d.add_paragraph("存在问题：{{ texts.存在问题 }}" + extra)
     d.save(str(path))
     return path
 
@@ -407,7 +407,16 @@ def test_report_from_a_workbook_matches_the_data_file(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     proc, ref = report(tmp_path, PROJECT_EXAMPLE, name="数据.md")
     assert proc.returncode == 0, proc.stderr
-    assert numbers(out.read_text(encoding="utf-8")) == numbers(ref.read_text(encoding="utf-8"))
+    # the same numbers, but for the mid-year target change a workbook does not record (the
+    # data file's target texts may differ in the sign: "=100%" where the 指标性质 is 正向)
+    adjusted = "年中调整的指标：“数字化加工量”年度指标值由200万幅面调整为100万幅面。\n\n"
+    expected = ref.read_text(encoding="utf-8")
+    assert adjusted in expected
+    got = out.read_text(encoding="utf-8")
+    assert numbers(got) == numbers(expected.replace(adjusted, ""))
+    assert [x for x in got.splitlines() if x.startswith("#")] == [
+        x for x in expected.splitlines() if x.startswith("#")
+    ]
 
 
 def test_no_floats_in_the_model() -> None:
@@ -481,6 +490,6 @@ def test_demo_report_renders_to_pdf(
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     n = int(re.search(r"^Pages:\s+(\d+)", info, flags=re.M).group(1))
     assert pages[0] <= n <= pages[1]
-    assert "— 1 —" in text  # the page number in the footer
+    assert re.search(r"—\s*1\s*—", text)  # the page number in the footer
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True).stdout
     assert fonts.count("\n") > 2  # Chinese text is set in an embedded font, not boxes
