@@ -133,6 +133,7 @@ def _setup(doc, title: str) -> None:
     _style(doc, "Heading 3", FANGSONG, SIZE_4, bold=True)
     _style(doc, "Caption", HEITI, SIZE_SMALL_4, center=True, indent=False)
     doc.styles["Caption"].paragraph_format.space_before = Pt(6)
+    doc.styles["Caption"].paragraph_format.keep_with_next = True  # 表名 stays with its table
     _fallback_fonts(doc)
     props = doc.core_properties
     props.title = title
