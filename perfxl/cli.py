@@ -176,6 +176,10 @@ def main(argv: list[str] | None = None) -> None:
     (distribute), 2 an input or the operating system stopped the command (Chinese message,
     no traceback), 3 a defect in perfxl, 130 interrupted (Ctrl-C)."""
     debug = bool(os.environ.get("PERFXL_DEBUG"))
+    if not debug:
+        # a library's cleanup failing after its error was reported (lxml closing a stream on
+        # a full disk) must not print a traceback under the Chinese message
+        sys.unraisablehook = lambda _unraisable: None
     try:
         cli.main(args=argv, prog_name="perfxl", standalone_mode=False)
     except InputError as exc:

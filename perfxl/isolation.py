@@ -8,6 +8,8 @@ carries on with the next. Only an interruption (Ctrl-C) stops the batch.
 from __future__ import annotations
 
 import contextlib
+import errno
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,11 +17,16 @@ from .atomic import describe_os_error
 from .errors import InputError, Problem
 
 _DETAIL_MAX = 200
+_IO_CODE = re.compile(r"\bIO_(E[A-Z]+)\b")
 
 
 def failure(file: Path | str, exc: BaseException) -> Problem:
     """The Chinese problem for an exception raised while handling `file`."""
     file = str(file)
+    io_code = _IO_CODE.search(str(exc)) if not isinstance(exc, OSError) else None
+    if io_code is not None and isinstance(getattr(errno, io_code[1], None), int):
+        # lxml (under openpyxl) reports a failed write as "IO_ENOSPC", not as an OSError
+        exc = OSError(getattr(errno, io_code[1]), io_code[1], file)
     if isinstance(exc, OSError):
         p = describe_os_error(exc)
         where = p.file if p.file and p.file != file else ""
