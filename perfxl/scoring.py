@@ -6,13 +6,16 @@ up); caps and re-scaling act on the total; the grade is taken on the rounded tot
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
-from .decimal_math import HUNDRED, ZERO, clamp, percent, r2
+from . import score_rules as S
+from .decimal_math import HUNDRED, ZERO, r2
+from .expr import Compiled, Const, Expr, Field, Values, compile_python
 from .model import Filing, FundLine, Indicator
 from .profile import (
-    QUALITATIVE_PHRASES,
     BandsRule,
     DeductionRule,
     ExecutionRateRule,
@@ -24,13 +27,30 @@ from .profile import (
     QuantitativeRule,
     RatioRule,
 )
+from .score_rules import QUALITATIVE_BANDS
 
-# Qualitative bands as shares of the weight: (low, high, high inclusive?)
-QUALITATIVE_BANDS: dict[str, tuple[Decimal, Decimal, bool]] = {
-    QUALITATIVE_PHRASES[0]: (Decimal("0.8"), Decimal(1), True),
-    QUALITATIVE_PHRASES[1]: (Decimal("0.6"), Decimal("0.8"), False),
-    QUALITATIVE_PHRASES[2]: (Decimal(0), Decimal("0.6"), False),
-}
+# ------------------------------------------------------------------ the declarations, compiled
+#
+# Every rule is evaluated from its declaration in perfxl.score_rules (the template's formulas
+# are compiled from the same declarations). The inputs are bound to plain names here.
+
+_D, _T, _A, _W, _S, _V = (Field(n) for n in ("d", "t", "a", "w", "s", "v"))
+_COMPILED: dict[tuple[int, str], tuple[object, Compiled]] = {}
+
+
+def _compiled(owner: object, key: str, build: Callable[[], Expr]) -> Compiled:
+    """The compiled declaration `key` for `owner` (a profile, a rule or an option value)."""
+    k = (id(owner), key)
+    hit = _COMPILED.get(k)
+    if hit is None or hit[0] is not owner:
+        if len(_COMPILED) > 4096:
+            _COMPILED.clear()
+        hit = _COMPILED[k] = (owner, compile_python(build()))
+    return hit[1]
+
+
+def _run(f: Compiled, **values: object) -> Any:
+    return f(Values(values))  # type: ignore[arg-type]
 
 
 @dataclass
@@ -87,6 +107,13 @@ class ScoreResult:
 # ------------------------------------------------------------------ leaf rules
 
 
+def percent(part: Decimal, whole: Decimal) -> Decimal | None:
+    """part / whole as a percentage to 2 decimals (score_rules.percent_of); None for 0."""
+    if whole == 0:
+        return None
+    return _run(_compiled(S, "percent", lambda: S.percent_of(_A, _T)), a=part, t=whole)
+
+
 def execution_rate(line: FundLine) -> Decimal | None:
     """执行率 (%) = 执行数 / 全年预算数; None when the budget is 0 or missing (shown "—")."""
     if line.budget is None or line.executed is None:
@@ -98,77 +125,91 @@ def rate_score(rate: Decimal | None, weight: Decimal) -> Decimal | None:
     """min(rate, 100 %) × weight, rounded half-up: 99.85 % × 10 → 9.99."""
     if rate is None:
         return None
-    return r2(clamp(rate, ZERO, HUNDRED) * weight / HUNDRED)
+    return _run(_compiled(S, "ratio", lambda: S.ratio(_V, _W)), v=rate, w=weight)
 
 
 def quantitative_score(
     direction: str, target: Decimal, actual: Decimal, weight: Decimal, variant: str = "A"
 ) -> Decimal:
     """Directional scoring of the national table (财预〔2020〕10号)."""
-    a = max(actual, ZERO)
-    t = target
-    if direction == "等于" and t == 0:
-        raw = weight if a <= 0 else ZERO
-    elif direction in ("正向", "等于"):
-        if a >= t:
-            raw = weight
-        elif t <= 0:
-            raw = ZERO
-        else:
-            raw = a * weight / t  # multiply first: exact halves stay exact (0.71×3/6 = 0.355)
-    elif direction == "反向":
-        if a <= t:
-            raw = weight
-        elif t <= 0:
-            raw = ZERO
-        elif variant == "A":
-            raw = t * weight / a
-        else:
-            raw = (2 * t - a) * weight / t  # = (1 − (a − t)/t) × w
-    else:
+    if direction not in S.DIRECTIONS:
         raise ValueError(f"未知的指标性质「{direction}」")
-    return clamp(r2(raw), ZERO, weight)
+    f = _compiled(
+        variant,
+        f"quantitative:{direction}",
+        lambda: S.quantitative(Const(direction), _T, _A, _W, variant),
+    )
+    return _run(f, t=target, a=actual, w=weight)
+
+
+def directional_score(
+    profile: Profile, direction: str, target: Decimal, actual: Decimal, weight: Decimal
+) -> Decimal:
+    """A quantitative indicator's score under the profile, deviation deduction included."""
+    f = _compiled(
+        profile,
+        f"directional:{direction}",
+        lambda: S.directional(Const(direction), _T, _A, _W, profile),
+    )
+    return _run(f, t=target, a=actual, w=weight)
 
 
 def is_over_achieved(direction: str, target: Decimal, actual: Decimal, threshold: Decimal) -> bool:
     """Beyond the target by more than `threshold` % in the good direction (指标偏离)."""
-    if target <= 0:
-        return False
-    share = threshold / HUNDRED
-    if direction in ("正向", "等于"):
-        return actual >= target * (1 + share)
-    if direction == "反向":
-        return actual <= target * (1 - share)
-    return False
+    f = _compiled(
+        S,
+        f"over:{direction}:{threshold}",
+        lambda: S.over_achieved(Const(direction), _T, _A, threshold),
+    )
+    return bool(_run(f, t=target, a=actual))
 
 
 def qualitative_band(phrase: str | None, weight: Decimal) -> tuple[Decimal, Decimal, bool] | None:
     band = QUALITATIVE_BANDS.get((phrase or "").strip())
     if band is None:
         return None
-    low, high, inclusive = band
-    return r2(low * weight), r2(high * weight), inclusive
+    low = _compiled(S, "band:0", lambda: S.band_bound(_S, _W, 0))
+    high = _compiled(S, "band:1", lambda: S.band_bound(_S, _W, 1))
+    text = (phrase or "").strip()
+    return _run(low, s=text, w=weight), _run(high, s=text, w=weight), band[2]
 
 
 def in_band(score: Decimal, band: tuple[Decimal, Decimal, bool]) -> bool:
     low, high, inclusive = band
-    return low <= score <= high if inclusive else low <= score < high
+    f = _compiled(S, f"within:{inclusive}", lambda: S.within_band(_S, _T, _A, inclusive))
+    return bool(_run(f, s=score, t=low, a=high))
 
 
 def penalty_score(rule: PenaltyRule, value: Decimal, weight: Decimal) -> Decimal:
-    beyond = value - rule.bound if rule.side == "over" else rule.bound - value
-    return clamp(r2(weight - max(beyond, ZERO) * rule.per_point), ZERO, weight)
+    return _run(_compiled(rule, "penalty", lambda: S.penalty(rule, _V, _W)), v=value, w=weight)
 
 
-def bands_score(rule: BandsRule, value: Decimal) -> Decimal:
-    for b in rule.bands:
-        if (b.min is None or value >= b.min) and (b.max is None or value <= b.max):
-            return r2(b.score)
-    return ZERO
+def bands_score(rule: BandsRule, value: Decimal, weight: Decimal) -> Decimal:
+    return _run(_compiled(rule, "bands", lambda: S.bands(rule, _V, _W)), v=value, w=weight)
 
 
 def deduction_score(rule: DeductionRule, count: Decimal, weight: Decimal) -> Decimal:
-    return clamp(r2(weight - max(count, ZERO) * rule.per_item), ZERO, weight)
+    f = _compiled(rule, "deduction", lambda: S.deduction(rule, _V, _W))
+    return _run(f, v=count, w=weight)
+
+
+def judged_score(stated: Decimal, weight: Decimal) -> Decimal:
+    return _run(_compiled(S, "judged", lambda: S.judged(_S, _W)), s=stated, w=weight)
+
+
+def capped(profile: Profile, subtotal: Decimal, rate: Decimal | None) -> Decimal:
+    f = _compiled(profile, "capped", lambda: S.capped_total(profile, _S, _V))
+    return _run(f, s=subtotal, v=rate)
+
+
+def grade(profile: Profile, total: Decimal) -> str:
+    """The grade band of the rounded total."""
+    return _run(_compiled(profile, "grade", lambda: S.grade_of(profile, _S)), s=total)
+
+
+def group_grade(profile: Profile, score: Decimal, weight: Decimal) -> str:
+    f = _compiled(profile, f"group_grade:{weight}", lambda: S.group_grade(profile, _S, weight))
+    return _run(f, s=score)
 
 
 # ------------------------------------------------------------------ the tree
@@ -199,16 +240,14 @@ class _Scorer:
             total = r2(s / w * self.p.total) if w else ZERO
             rescaled = True
         cap = None
-        if self.rate is not None:
-            caps = [c.max_total for c in self.opts.execution_caps if self.rate < c.below]
-            if caps and min(caps) < total:
-                cap = min(caps)
-                total = cap
-        total = r2(total)
+        limited = capped(self.p, total, self.rate)
+        if limited < r2(total):
+            cap = limited
+        total = limited
         if self.opts.group_grades:
             for n in nodes:
                 if n.weight > 0:
-                    n.grade = self.p.grade(r2(n.score / n.weight * self.p.total))
+                    n.grade = group_grade(self.p, n.score, n.weight)
         t = self.f.funds.total
         initial_rate = (
             percent(t.executed, t.initial) if t.executed is not None and t.initial else None
@@ -219,7 +258,7 @@ class _Scorer:
             execution_rate_initial=initial_rate,
             subtotal=subtotal,
             total=total,
-            grade=self.p.grade(total),
+            grade=grade(self.p, total),
             rescaled=rescaled,
             cap=cap,
             deductions=self.deductions,
@@ -246,7 +285,7 @@ class _Scorer:
                     node.name,
                     level,
                     weight,
-                    clamp(r2(stated), ZERO, weight),
+                    judged_score(stated, weight),
                     stated=stated,
                     basis="填报（无明细）",
                     note="未填报下级指标明细，按填报的本级得分计分",
@@ -303,7 +342,7 @@ class _Scorer:
             elif isinstance(rule, PenaltyRule):
                 out.score = penalty_score(rule, value, weight)
             elif isinstance(rule, BandsRule):
-                out.score = min(bands_score(rule, value), weight)
+                out.score = bands_score(rule, value, weight)
             else:
                 out.score = deduction_score(rule, value, weight)
         elif isinstance(rule, ManualRule):
@@ -311,7 +350,7 @@ class _Scorer:
             if out.stated is None:
                 out.basis, out.note = "缺数", "未填报得分"
             else:
-                out.score = clamp(r2(out.stated), ZERO, weight)
+                out.score = judged_score(out.stated, weight)
         elif isinstance(rule, QuantitativeRule | QualitativeRule):
             # a fixed node scored like a unit-defined indicator
             if ind is None:
@@ -353,10 +392,10 @@ class _Scorer:
             if out.stated is None:
                 out.basis, out.note = "缺数", "定性指标未填报得分"
             elif out.band is None:
-                out.score = clamp(r2(out.stated), ZERO, weight)
+                out.score = judged_score(out.stated, weight)
                 out.note = "实际完成值不是三种定性评价用语之一"
             else:
-                out.score = clamp(r2(out.stated), ZERO, weight)
+                out.score = judged_score(out.stated, weight)
                 if not in_band(out.score, out.band):
                     out.note = "判定得分不在评价用语对应的区间内"
             return
@@ -366,16 +405,19 @@ class _Scorer:
         if ind.target is None or ind.actual is None:
             out.basis, out.note = "缺数", "年度指标值或实际完成值未填（或不是数字）"
             return
-        score = quantitative_score(
-            direction, ind.target, ind.actual, weight, self.opts.inverse_variant
-        )
+        if direction not in S.DIRECTIONS:
+            raise ValueError(f"未知的指标性质「{direction}」")
+        score = directional_score(self.p, direction, ind.target, ind.actual, weight)
         oa = self.opts.over_achievement
         if is_over_achieved(direction, ind.target, ind.actual, oa.threshold):
             out.over_achieved = True
             if oa.deduct > 0:
-                cut = min(oa.deduct, score)
-                score -= cut
-                self.deductions += cut
+                self.deductions += (
+                    quantitative_score(
+                        direction, ind.target, ind.actual, weight, self.opts.inverse_variant
+                    )
+                    - score
+                )
                 out.note = f"超过目标 {oa.threshold}% 以上，按偏离扣 {oa.deduct} 分"
         out.score = score
 

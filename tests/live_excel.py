@@ -16,6 +16,7 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
+from perfxl.expr import Trace, truth
 from perfxl.model import Filing
 from perfxl.profile import Profile
 from perfxl.rules.base import (
@@ -28,7 +29,6 @@ from perfxl.rules.base import (
     row_count,
     row_value,
 )
-from perfxl.rules.expr import Trace, truth
 
 SHEETS: dict[RowKind, str] = {"indicator": "指标", "project": "项目", "income": "收入"}
 

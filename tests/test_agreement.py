@@ -23,7 +23,6 @@ from perfxl.model import Filing, FundLine, Funds, Header, Indicator
 from perfxl.office import Office
 from perfxl.profile import Profile, load_profile, load_profile_file
 from perfxl.scoring import ScoreResult, score
-from perfxl.workbook import formulas as F
 from perfxl.workbook.layout import Layout, layout_for
 from perfxl.workbook.write import build_workbook, rows_needed
 from tests.conftest import PROJECT_EXAMPLE, ROOT, WUHAN_EXAMPLE, run_cli
@@ -197,8 +196,8 @@ def check_one(lo: Office, folder: Path, filing: Filing, p: Profile, **build: Any
 
 
 def checks_for(p: Profile, n: int) -> list[Any] | None:
-    """Alternate: built-in checks (fast) and the default (rules catalogue when present)."""
-    return F.builtin_checks(p) if n % 3 else None
+    """The default: the rules catalogue's live checks."""
+    return None
 
 
 # ------------------------------------------------------------------ the corpus
@@ -209,7 +208,6 @@ def test_examples(lo: Office, folder: Path) -> None:
         f = load_filing(path)
         p = load_profile(f.profile)
         check_one(lo, folder, f, p)
-        check_one(lo, folder, f, p, checks=F.builtin_checks(p))
 
 
 @st.composite
@@ -288,7 +286,7 @@ def test_variant_profile_corpus(
     lo: Office, folder: Path, variant: Profile, data: st.DataObject
 ) -> None:
     f = data.draw(project_filings(variant))
-    check_one(lo, folder, f, variant, checks=F.builtin_checks(variant))
+    check_one(lo, folder, f, variant)
 
 
 def edge_filing() -> Filing:
@@ -431,7 +429,7 @@ def test_formulas_package(lo: Office, folder: Path) -> None:
         (edge_filing(), load_profile("project-2020"), FORMULAS_DISAGREES),
     ]
     for n, (f, p, expected) in enumerate(cases):
-        path = build_workbook(p, folder / f"formulas{n}.xlsx", f, checks=F.builtin_checks(p))
+        path = build_workbook(p, folder / f"formulas{n}.xlsx", f)
         fresh = recalc(lo, path)
         assert_cached_equals_recalculated(path, fresh)
         assert formulas_disagreements(path, fresh) == expected

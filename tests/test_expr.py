@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from perfxl.rules import expr as X
-from perfxl.rules.expr import (
+from perfxl import expr as X
+from perfxl.expr import (
     Abs,
     And,
     Call,
@@ -156,7 +156,8 @@ def ref(path):
 def test_compiled_text():
     e = IfError(If(gt(B, 0), eq(Round(A * 100 / B, 2), T), True), False)
     assert (
-        to_excel(e, ref) == "IFERROR(IF((pf_b>0),(ROUND(((A1*100)/pf_b),2)='表'!$C$3),TRUE),FALSE)"
+        to_excel(e, ref)
+        == "IFERROR(IF((pf_b>0),(ROUND(ROUND(((A1*100)/pf_b),9),2)='表'!$C$3),TRUE),FALSE)"
     )
     assert to_excel(eq(T, 'say "hi"'), ref) == '(\'表\'!$C$3="say ""hi""")'
     assert to_excel(A - D(-5), ref) == "(A1-(-5))"
@@ -235,3 +236,33 @@ def test_python_and_formulas_agree(e, values, tmp_path):
 def test_known_gaps_of_the_formulas_package(e, values, tmp_path):
     python, excel = _both(e, values, tmp_path)
     assert python == excel
+
+
+# ------------------------------------------------ compiled closures = the tree walk
+
+COMPILED_CASES = [
+    *AGREE,
+    (A / B, {"a": D(1), "b": D(0)}),  # #DIV/0!
+    (A + B, {"a": "文字"}),  # #VALUE!
+    (If(A, 1, 2), {"a": "文字"}),  # a text condition: #VALUE!
+    (IsNumber(A / B), {"a": D(1)}),  # an error is not a number
+    (And(), {}),  # no argument: #VALUE!
+    (Or(A, B), {"a": "x", "b": True}),  # text in a reference is skipped
+    (Max(A, B), {}),  # blanks skipped, none left: 0
+    (Round(A * B, 2), {"a": D("2.5"), "b": D("0.1")}),
+    (If(ge(A, B), "是", "否"), {"a": D(2), "b": "1"}),
+]
+
+
+def _outcome(f, env):
+    try:
+        return ("value", f(env))
+    except X.EvalError as exc:
+        return ("error", exc.code)
+
+
+@pytest.mark.parametrize(("e", "values"), COMPILED_CASES)
+def test_compiled_python_equals_evaluate(e, values):
+    env = Env(**{**{p: values.get(p) for p in ("a", "b", "t")}, **COLUMNS})
+    compiled = X.compile_python(e)
+    assert _outcome(compiled, env) == _outcome(lambda v: evaluate(e, v), env)

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from perfxl.expr import EXCEL_FUNCTIONS, MAX_FORMULA_CHARS
 from perfxl.findings import Scope, Severity
 from perfxl.profile import load_profile, load_profile_file, shipped_profiles
 from perfxl.rules import BY_CODE, CATALOGUE, live_checks
-from perfxl.rules.expr import EXCEL_FUNCTIONS, MAX_FORMULA_CHARS
 
 HERE = Path(__file__).parent
 PROFILES = [load_profile(p) for p in shipped_profiles()] + [

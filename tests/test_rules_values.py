@@ -2,11 +2,11 @@
 
 from decimal import Decimal
 
+from perfxl.expr import truth
 from perfxl.findings import Status
 from perfxl.profile import load_profile
 from perfxl.rules import live_checks
 from perfxl.rules.base import FilingEnv
-from perfxl.rules.expr import truth
 
 from .check_helpers import blocking, guangdong, indicator, project, run, warnings, wuhan, wuhan_full
 

@@ -1,6 +1,6 @@
 """The scoring rules written as formulas agree with the scoring engine.
 
-The live 审核 sheet recomputes scores from the formulas in perfxl.rules.score_formulas;
+The live 审核 sheet recomputes scores from the formulas in perfxl.score_rules;
 `perfxl score` uses perfxl.scoring. Both must give the same 2-decimal score; both divide
 last (actual × weight / target), so an exact .xx5 stays exact and rounds half-up."""
 
@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 
+from perfxl.expr import Const, Trace, evaluate, truth
 from perfxl.model import Filing, Indicator
 from perfxl.profile import load_profile, load_profile_file
 from perfxl.rules import BY_CODE
 from perfxl.rules.base import FilingEnv, fixed_leaf, instances
 from perfxl.rules.common import RATE, execution_node
-from perfxl.rules.expr import Const, Trace, evaluate, truth
-from perfxl.rules.score_formulas import grade_of
+from perfxl.score_rules import grade_of
 from perfxl.scoring import quantitative_score, score
 
 from .check_helpers import variant
@@ -102,7 +102,7 @@ def test_formulas_and_engine_agree(name):
 def test_over_achievement_flag_agrees():
     profile = load_profile("project-2020")
     from perfxl.rules.common import ROW
-    from perfxl.rules.score_formulas import over_achieved
+    from perfxl.score_rules import over_achieved
 
     from .check_helpers import project
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
+from ..expr import EvalError, Expr, Or, Scalar, condition, evaluate, truth
 from ..findings import Finding, Report, RuleOutcome, Status
 from ..model import Filing
 from ..profile import Profile
@@ -28,7 +29,6 @@ from .base import (
     row_label,
     row_path,
 )
-from .expr import EvalError, Expr, Or, Scalar, condition, evaluate, truth
 
 CATALOGUE: tuple[Rule, ...] = (
     *completeness.RULES,

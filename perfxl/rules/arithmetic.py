@@ -6,28 +6,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from ..decimal_math import fmt2, r2
-from ..findings import Scope, Severity
-from ..model import Filing
-from ..profile import QUALITATIVE_PHRASES, ExecutionRateRule, Node, Profile
-from ..scoring import ScoreResult
-from .base import Context, Formula, Hit, Rule
-from .common import (
-    APPLICABLE,
-    BUDGET,
-    FUND_COLUMNS,
-    GRADE,
-    HAS_RATE,
-    RATE,
-    ROW,
-    STATED_EXEC_SCORE,
-    STATED_RATE,
-    TOTAL,
-    execution_node,
-    fixed_leaves,
-    open_codes,
-    open_descendants,
-)
-from .expr import (
+from ..expr import (
     And,
     Column,
     Const,
@@ -49,15 +28,36 @@ from .expr import (
     le,
     lt,
 )
-from .score_formulas import (
+from ..findings import Scope, Severity
+from ..model import Filing
+from ..profile import QUALITATIVE_PHRASES, ExecutionRateRule, Node, Profile
+from ..score_rules import (
     band_bound,
+    directional,
     execution_rate_for_score,
     fixed_leaf_score,
     grade_of,
     in_qualitative_band,
     is_directional,
-    quantitative,
     ratio,
+)
+from ..scoring import ScoreResult
+from .base import Context, Formula, Hit, Rule
+from .common import (
+    APPLICABLE,
+    BUDGET,
+    FUND_COLUMNS,
+    GRADE,
+    HAS_RATE,
+    RATE,
+    ROW,
+    STATED_EXEC_SCORE,
+    STATED_RATE,
+    TOTAL,
+    execution_node,
+    fixed_leaves,
+    open_codes,
+    open_descendants,
 )
 
 B, W = Severity.BLOCKING, Severity.WARNING
@@ -161,7 +161,7 @@ def _ind_score(profile: Profile) -> list[Formula]:
     codes = open_codes(profile)
     if codes:
         d, t, a, w = ROW["direction"], ROW["target"], ROW["actual"], ROW["weight"]
-        expected = quantitative(d, t, a, w, profile)
+        expected = directional(d, t, a, w, profile)
         out.append(
             Formula(
                 "row.score",

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
+from .. import expr as X
+from ..expr import Expr, Scalar
 from ..findings import Scope, Severity
 from ..model import Filing, Indicator, Project
 from ..profile import Node, Profile, QualitativeRule, QuantitativeRule
 from ..scoring import ScoreResult
-from . import expr as X
-from .expr import Expr, Scalar
 
 RowKind = Literal["indicator", "project", "income"]
 ROW_TABLES: dict[RowKind, str] = {

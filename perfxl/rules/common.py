@@ -5,44 +5,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..decimal_math import fmt2
+from ..expr import Expr, Field, IsBlank, Not, Or, eq
 from ..model import FUND_LINES
 from ..profile import ExecutionRateRule, Node, Profile
-from .expr import Expr, Field, If, IsBlank, IsNumber, Not, Or, Round, eq, ne
+from ..score_rules import BUDGET, EXECUTED, HAS_RATE, RATE, ROW  # noqa: F401 (shared here)
 
-ROW = {
-    name: Field(f"row.{name}")
-    for name in (
-        "code",
-        "name",
-        "direction",
-        "unit",
-        "target",
-        "target_text",
-        "actual",
-        "actual_text",
-        "weight",
-        "score",
-        "explanation",
-        "applicable",
-        "level",
-        "parent",
-        "initial",
-        "adjusted",
-        "spent",
-        "rate",
-        "amount",
-    )
-}
-
-BUDGET = Field("funds.total.budget")
-EXECUTED = Field("funds.total.executed")
+# ROW, BUDGET, EXECUTED, RATE and HAS_RATE are declared with the scoring rules (score_rules)
 STATED_RATE = Field("funds.total.rate")
 STATED_EXEC_SCORE = Field("funds.total.score")
 TOTAL = Field("total_score")
 GRADE = Field("grade")
-# 执行率 as printed: 执行数 × 100 / 全年预算数, rounded half-up (perfxl.decimal_math.percent)
-RATE = Round(EXECUTED * 100 / BUDGET, 2)
-HAS_RATE = If(Or(Not(IsNumber(BUDGET)), Not(IsNumber(EXECUTED))), False, ne(BUDGET, 0))
 
 FUND_COLUMNS = {"initial": "年初预算数", "budget": "全年预算数", "executed": "全年执行数"}
 

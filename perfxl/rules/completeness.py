@@ -4,9 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..expr import (
+    And,
+    Const,
+    Field,
+    Filled,
+    If,
+    IsNumber,
+    Len,
+    Not,
+    Or,
+    Round,
+    ge,
+    le,
+    lt,
+)
 from ..findings import Scope, Severity
 from ..model import Filing
 from ..profile import Profile
+from ..score_rules import is_directional, over_achieved
 from ..scoring import ScoreResult
 from .base import Context, Formula, Hit, Rule
 from .common import (
@@ -25,22 +41,6 @@ from .common import (
     open_codes,
     open_descendants,
 )
-from .expr import (
-    And,
-    Const,
-    Field,
-    Filled,
-    If,
-    IsNumber,
-    Len,
-    Not,
-    Or,
-    Round,
-    ge,
-    le,
-    lt,
-)
-from .score_formulas import is_directional, over_achieved
 
 B, W = Severity.BLOCKING, Severity.WARNING
 TEXT_FIELDS = {"goal_expected": "年度总体目标·预期目标", "goal_actual": "年度总体目标·实际完成情况"}

@@ -4,13 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..findings import Scope, Severity
-from ..model import Filing
-from ..profile import Profile
-from ..scoring import ScoreResult
-from .base import Context, Formula, Hit, Rule
-from .common import ROW
-from .expr import (
+from ..expr import (
     And,
     Column,
     CountIf,
@@ -27,6 +21,12 @@ from .expr import (
     eq,
     gt,
 )
+from ..findings import Scope, Severity
+from ..model import Filing
+from ..profile import Profile
+from ..scoring import ScoreResult
+from .base import Context, Formula, Hit, Rule
+from .common import ROW
 
 B = Severity.BLOCKING
 INCOME_TOTAL = Field("finance.income_total")

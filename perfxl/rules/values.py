@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..expr import And, Field, Filled, IsBlank, IsNumber, Not, Or, Round, eq, ge, le
 from ..findings import Scope, Severity
 from ..model import FUND_LINES, Filing
 from ..profile import QUALITATIVE_PHRASES, Profile
@@ -20,7 +21,6 @@ from .common import (
     fund_label,
     open_codes,
 )
-from .expr import And, Field, Filled, IsBlank, IsNumber, Not, Or, Round, eq, ge, le
 
 B, W = Severity.BLOCKING, Severity.WARNING
 DIRECTION_WORDS = ("正向", "反向", "等于", "定性")

@@ -1,9 +1,11 @@
-"""Excel formula text for the live cells of a template, generated from the profile.
+"""Excel formula text for the live cells of a template, compiled from the declarations.
 
-The profile is the one source of truth: weights, rules, caps and grade bands become
-constants in these formulas, and each formula mirrors perfxl.scoring step by step (the same
-order of operations, rounding half-up to 2 decimals where the engine calls r2), so a
-recalculating office suite shows what `perfxl score` computes.
+The profile and perfxl.score_rules are the one source of truth: every 复算 formula (rates,
+indicator scores, totals after caps, grades) is compiled from the same declaration that
+perfxl.scoring evaluates in Python, with the weights, thresholds and grade bands of the
+profile as constants; the cells come from perfxl.workbook.layout. What is written here is
+only presentation: a cell shows "" while its inputs are blank, "—" where a rate does not
+exist.
 
 Only functions that Excel 2010, WPS, LibreOffice 7.4 and the `formulas` package all know
 are used (WHITELIST); `functions_in` lets tests and the builder enforce that.
@@ -19,11 +21,11 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..decimal_math import r2
+from ..expr import Const, Expr, Field, If, IsNumber, to_excel
 from ..profile import (
     BandsRule,
     DeductionRule,
     ExecutionRateRule,
-    ManualRule,
     Node,
     PenaltyRule,
     Profile,
@@ -31,8 +33,20 @@ from ..profile import (
     QuantitativeRule,
     RatioRule,
 )
-from ..scoring import QUALITATIVE_BANDS, in_band, qualitative_band, rate_score
-from .layout import Block, Layout, code_name
+from ..score_rules import (
+    ROW,
+    fixed_leaf_score,
+    grade_of,
+    group_grade,
+    judged,
+    open_row_score,
+    percent_of,
+)
+from ..score_rules import capped_total as capped_total_rule
+from ..score_rules import execution_score as execution_score_rule
+from ..scoring import grade as grade_in_python
+from ..scoring import percent, rate_score
+from .layout import DEPT_INDICATOR_COLUMNS, PROJECT_COLUMNS, Block, Layout
 
 if TYPE_CHECKING:
     from .write import Ctx
@@ -75,176 +89,97 @@ def text(value: str) -> str:
     return '"' + value.replace('"', '""') + '"'
 
 
-def num_or_zero(ref: str) -> str:
-    return f"IF(ISNUMBER({ref}),{ref},0)"
+def compiled(e: Expr, cells: dict[str, str]) -> str:
+    """A declaration of perfxl.score_rules as formula text, its fields bound to `cells`."""
+    return to_excel(e, lambda path: cells[path])
 
 
-def clamp2(raw: str, weight: str) -> str:
-    """clamp(r2(raw), 0, weight), as scoring does for every leaf."""
-    return f"MIN(MAX(ROUND({raw},2),0),{weight})"
+def _v(ref: str) -> Field:
+    """A cell reference standing for itself in a declaration."""
+    return Field(ref)
+
+
+def _self(e: Expr) -> str:
+    """Formula text of a declaration whose fields are cell references already (`_v`)."""
+    return to_excel(e, lambda ref: ref)
 
 
 # ------------------------------------------------------------------ rates
 
 
 def rate(budget: str, executed: str) -> str:
-    """执行率 % to 2 decimals; "—" when the budget is 0, "" while an input is blank."""
+    """执行率 % to 2 decimals (score_rules.percent_of); "—" when the budget is 0, "" while an
+    input is blank."""
+    value = _self(percent_of(_v(executed), _v(budget)))
     return (
-        f'IF(OR(NOT(ISNUMBER({budget})),NOT(ISNUMBER({executed}))),"",'
-        f'IF({budget}=0,"—",ROUND({executed}*100/{budget},2)))'
+        f'IF(OR(NOT(ISNUMBER({budget})),NOT(ISNUMBER({executed}))),"",IF({budget}=0,"—",{value}))'
     )
 
 
-def rate_points(rate_expr: str, weight: str) -> str:
-    """min(rate, 100 %) × weight, rounded (scoring.rate_score)."""
-    return f"ROUND(MIN(MAX({rate_expr},0),100)*{weight}/100,2)"
+def execution_score(profile: Profile, node: Node, cells: dict[str, str]) -> str:
+    """Score of the execution-rate indicator (score_rules.execution_score); `cells` binds
+    funds.total.budget / executed, and row.actual where the row states a rate."""
+    weight = Const(node.weight if node.weight is not None else Decimal(0))
+    stated = ROW["actual"] if "row.actual" in cells else None
+    inputs, score = execution_score_rule(profile, weight, stated)
+    return f'IF({compiled(inputs, cells)},{compiled(score, cells)},"")'
 
 
-def execution_score(
-    profile: Profile, rate_ref: str, budget: str, executed: str, weight: str, fallback: str = ""
-) -> str:
-    """Score of the execution-rate indicator; `fallback` is a cell holding a stated rate
-    (the department row's 实际值), used by the engine only when funds give no rate."""
-    exact = f"{executed}*100/{budget}"
-    shown = rate_ref if profile.options.score_from_rounded_rate else exact
-    other = '""'
-    if fallback:
-        other = f'IF(ISNUMBER({fallback}),{rate_points(f"ROUND({fallback},2)", weight)},"")'
-    return f"IF(ISNUMBER({rate_ref}),{rate_points(shown, weight)},{other})"
-
-
-# ------------------------------------------------------------------ project rows
-
-
-def _over(direction: str, target: str, actual: str, threshold: Decimal) -> str:
-    """scoring.is_over_achieved, with float noise rounded away before comparing."""
-    if direction == "反向":
-        diff = f"{target}*{lit(100 - threshold)}-{actual}*100"
-    else:
-        diff = f"{actual}*100-{target}*{lit(100 + threshold)}"
-    return f"AND({target}>0,ROUND({diff},6)>=0)"
-
-
-def directional(profile: Profile, d: str, t: str, a: str, s: str, w: str) -> str:
-    """Score of a unit-defined indicator by 指标性质 (scoring._directional + quantitative_score).
-
-    d, t, a, s: references to direction, target, actual and stated score; w: weight expression.
-    """
-    pos_a = f"MAX({a},0)"
-    # multiply before dividing, as scoring does: exact halves stay exact (0.71×3/6 = 0.355)
-    pos = f"IF({pos_a}>={t},{w},IF({t}<=0,0,{pos_a}*{w}/{t}))"
-    if profile.options.inverse_variant == "A":
-        inv = f"{t}*{w}/{pos_a}"
-    else:
-        inv = f"(2*{t}-{pos_a})*{w}/{t}"  # = (1 − (a − t)/t) × w
-    neg = f"IF({pos_a}<={t},{w},IF({t}<=0,0,{inv}))"
-    equal = f"IF({t}=0,IF({pos_a}<=0,{w},0),{pos})"
-    branches = {"正向": clamp2(pos, w), "等于": clamp2(equal, w), "反向": clamp2(neg, w)}
-    oa = profile.options.over_achievement
-    if oa.deduct > 0:
-        for key, score in branches.items():
-            over = _over(key, t, a, oa.threshold)
-            branches[key] = f"IF({over},MAX({score}-{lit(oa.deduct)},0),{score})"
-    quantitative = (
-        f'IF({d}="正向",{branches["正向"]},IF({d}="等于",{branches["等于"]},'
-        f'IF({d}="反向",{branches["反向"]},0)))'
-    )
-    return (
-        f'IF({d}="定性",IF(ISNUMBER({s}),{clamp2(s, w)},0),'
-        f"IF(OR(NOT(ISNUMBER({t})),NOT(ISNUMBER({a}))),0,{quantitative}))"
-    )
+# ------------------------------------------------------------------ indicator rows
 
 
 def project_row(profile: Profile, r: int) -> str:
-    """复算得分 of a 三级 row of the project table (columns of layout.PROJECT_COLUMNS)."""
-    body = directional(profile, f"$D{r}", f"$F{r}", f"$G{r}", f"$I{r}", num_or_zero(f"$H{r}"))
-    return f'IF(COUNTA($C{r}:$J{r})=0,"",{body})'
+    """复算得分 of a 三级 row of the project table (score_rules.open_row_score over the
+    columns of layout.PROJECT_COLUMNS); "" on a row with nothing typed."""
+    cols = {c.key: c.letter for c in PROJECT_COLUMNS}
+    cells = {
+        f"row.{k}": f"${cols[k]}{r}" for k in ("direction", "target", "actual", "score", "weight")
+    }
+    first, last = PROJECT_COLUMNS[0].letter, PROJECT_COLUMNS[-2].letter
+    return f'IF(COUNTA(${first}{r}:${last}{r})=0,"",{compiled(open_row_score(profile), cells)})'
 
 
-# ------------------------------------------------------------------ department leaves
-
-
-def _bands(rule: BandsRule, value: str, weight: Decimal) -> str:
-    out = "0"
-    for band in reversed(rule.bands):
-        conds = []
-        if band.min is not None:
-            conds.append(f"{value}>={lit(band.min)}")
-        if band.max is not None:
-            conds.append(f"{value}<={lit(band.max)}")
-        points = lit(min(r2(band.score), weight))
-        if not conds:
-            out = points
-        else:
-            cond = conds[0] if len(conds) == 1 else f"AND({','.join(conds)})"
-            out = f"IF({cond},{points},{out})"
-    return out
-
-
-def dept_leaf(
-    profile: Profile, node: Node, r: int, funds: tuple[str, str, str], inputs: str
-) -> str:
-    """复算得分 of a department leaf in row r (F 实际值, G 自评得分); funds = refs of
-    (rate, budget, executed); inputs = the row's input range (blank row → "")."""
-    rule = node.rule
-    w = lit(node.weight or 0)
-    value, stated = f"$F{r}", f"$G{r}"
-    if isinstance(rule, ExecutionRateRule):
-        return execution_score(profile, *funds, w, fallback=value)
-    if isinstance(rule, RatioRule):
-        body = rate_points(value, w)
-    elif isinstance(rule, PenaltyRule):
-        beyond = (
-            f"{value}-{lit(rule.bound)}" if rule.side == "over" else f"{lit(rule.bound)}-{value}"
-        )
-        body = clamp2(f"{w}-MAX({beyond},0)*{lit(rule.per_point)}", w)
-    elif isinstance(rule, BandsRule):
-        body = _bands(rule, value, node.weight or Decimal(0))
-    elif isinstance(rule, DeductionRule):
-        body = clamp2(f"{w}-MAX({value},0)*{lit(rule.per_item)}", w)
-    elif isinstance(rule, ManualRule | QualitativeRule):
-        return f'IF(COUNTA({inputs})=0,"",IF(ISNUMBER({stated}),{clamp2(stated, w)},0))'
-    elif isinstance(rule, QuantitativeRule):
-        # the department sheet has no 年度指标值 column: the engine sees no target → 0
-        return f'IF(COUNTA({inputs})=0,"",0)'
-    else:  # pragma: no cover - profile validation knows every kind
-        raise ValueError(f"unknown rule {rule!r}")
-    return f'IF(COUNTA({inputs})=0,"",IF(ISNUMBER({value}),{body},0))'
+def dept_leaf(profile: Profile, node: Node, r: int, funds: dict[str, str], inputs: str) -> str:
+    """复算得分 of a department leaf in row r (score_rules.fixed_leaf_score); `funds` binds
+    the fund fields, `inputs` is the row's input range (blank row → "")."""
+    cols = {c.key: c.letter for c in DEPT_INDICATOR_COLUMNS}
+    cells = {**funds, "row.actual": f"${cols['actual']}{r}", "row.score": f"${cols['score']}{r}"}
+    if isinstance(node.rule, ExecutionRateRule):
+        return execution_score(profile, node, cells)
+    spec = fixed_leaf_score(node, profile)
+    if isinstance(node.rule, QuantitativeRule):
+        body = "0"  # the department sheet has no 年度指标值: no target, the engine gives 0
+    elif spec is None:  # judged (manual, qualitative): the stated score within [0, weight]
+        w = Const(node.weight if node.weight is not None else Decimal(0))
+        body = compiled(If(IsNumber(ROW["score"]), judged(ROW["score"], w), 0), cells)
+    else:
+        given, score = spec
+        body = compiled(If(given, score, 0), cells)
+    return f'IF(COUNTA({inputs})=0,"",{body})'
 
 
 def group_score(weight: Decimal, stated: str, inputs: str, scores: str) -> str:
-    """一级 复算: the stated 一级 score (clamped) when none of its rows is filled, else the
-    sum of its leaves (scoring._Scorer.node)."""
-    w = lit(weight)
-    return (
-        f"IF(AND(COUNTA({inputs})=0,ISNUMBER({stated})),{clamp2(stated, w)},ROUND(SUM({scores}),2))"
-    )
+    """一级 复算: the stated 一级 score (judged within its weight) when none of its rows is
+    filled, else the sum of its leaves (scoring._Scorer.node)."""
+    own = _self(judged(_v(stated), Const(weight)))
+    return f"IF(AND(COUNTA({inputs})=0,ISNUMBER({stated})),{own},ROUND(SUM({scores}),2))"
 
 
 # ------------------------------------------------------------------ totals and grades
 
 
 def grade(profile: Profile, x: str) -> str:
-    """Nested IF over the profile's grade bands (inclusive lower bounds, highest first)."""
-    out = text(profile.grades[-1].label)
-    for g in reversed(profile.grades[:-1]):
-        out = f"IF({x}>={lit(g.min)},{text(g.label)},{out})"
-    return out
+    """score_rules.grade_of: the profile's grade bands (inclusive lower bounds)."""
+    return _self(grade_of(profile, _v(x)))
 
 
 def capped_total(profile: Profile, subtotal: str, rate_ref: str) -> str:
-    """The total after the profile's execution-rate caps, rounded (scoring._Scorer.run).
+    """score_rules.capped_total: the total after the execution-rate caps, rounded.
 
     Re-scaling of not-applicable indicators is not expressed: the sheets have no
-    "not applicable" input, so a workbook never triggers it.
-    """
-    caps = [
-        f"IF(ISNUMBER({rate_ref}),IF({rate_ref}<{lit(c.below)},{lit(c.max_total)},{subtotal}),"
-        f"{subtotal})"
-        for c in profile.options.execution_caps
-    ]
-    inner = f"MIN({subtotal},{','.join(caps)})" if caps else subtotal
-    return f"ROUND({inner},2)"
+    "not applicable" input, so a workbook never triggers it."""
+    return to_excel(capped_total_rule(profile, _v("S"), _v(rate_ref)),
+                    lambda ref: subtotal if ref == "S" else ref)  # fmt: skip
 
 
 def unless_empty(count_args: Sequence[str], formula: str) -> str:
@@ -252,286 +187,15 @@ def unless_empty(count_args: Sequence[str], formula: str) -> str:
     return f'IF(COUNT({",".join(count_args)})=0,"",{formula})'
 
 
-def band_test(d: str, a: str, s: str, w: str) -> str:
-    """TRUE unless a 定性 row's stated score lies outside the band of its phrase."""
-    tests = "FALSE"
-    for phrase, (low, high, inclusive) in reversed(QUALITATIVE_BANDS.items()):
-        top = f"{s}<=ROUND({lit(high)}*{w},2)" if inclusive else f"{s}<ROUND({lit(high)}*{w},2)"
-        tests = f"IF({a}={text(phrase)},AND({s}>=ROUND({lit(low)}*{w},2),{top}),{tests})"
-    return f'OR({d}<>"定性",NOT(ISNUMBER({s})),{tests})'
+def live_checks(profile: Profile) -> list[Any]:
+    """The checks rendered on the 审核 sheet: the catalogue's formula-expressible rules."""
+    from ..rules import live_checks as catalogue
 
-
-# ------------------------------------------------------------------ live checks (审核)
-#
-# A live check is anything with `code`, `severity` ("error"/强制性 or "warning"/提示性),
-# `message`, `per_row` (False, True = every indicator row, or a list path such as
-# "projects") and `excel(ref) -> str`, a boolean formula TRUE when the check passes;
-# `ref(path)` maps a model field path ("funds.total.budget"), a row-relative path
-# ("row.score") in per-row checks, a defined name ("pf_total_recomputed") or a whole list
-# column ("finance.income.*.amount") to a reference. Optional: `target` (the path the 位置
-# link and the form highlight point at; default: the first path the formula refers to) and
-# `verdict(val) -> bool | None`, the same test in Python over `val(path)` (cell values:
-# Decimal, str or None), used for the cached result so files read without recalculation
-# show the right 审核 result.
-
-Ref = Callable[[str], str]
-Val = Callable[[str], object]
-
-
-@dataclass(frozen=True)
-class BuiltinCheck:
-    """A check the template needs before the rules catalogue exists, in the catalogue's shape."""
-
-    code: str
-    severity: str
-    message: str
-    target: str
-    formula: Callable[[Ref], str]
-    test: Callable[[Val], bool]
-    per_row: bool = False
-
-    def excel(self, ref: Ref) -> str:
-        return self.formula(ref)
-
-    def verdict(self, val: Val) -> bool:
-        return self.test(val)
+    return list(catalogue(profile))
 
 
 def isnum(x: object) -> bool:
     return isinstance(x, Decimal | int | float) and not isinstance(x, bool)
-
-
-def _d(x: object) -> Decimal:
-    return Decimal(str(x)) if isnum(x) else Decimal(0)
-
-
-def _sum_check(code: str, message: str, parts: list[str], totals: list[str]) -> BuiltinCheck:
-    """Parts add up to the total (to the cent) unless no part is filled."""
-
-    def formula(ref: Ref) -> str:
-        ps, ts = ",".join(map(ref, parts)), ",".join(map(ref, totals))
-        return f"OR(COUNT({ps})=0,ROUND(SUM({ps}),2)=ROUND(SUM({ts}),2))"
-
-    def test(val: Val) -> bool:
-        values = [v for p in parts for v in _many(val(p))]
-        nums = [_d(v) for v in values if isnum(v)]
-        if not nums:
-            return True
-        total = sum((_d(v) for t in totals for v in _many(val(t)) if isnum(v)), Decimal(0))
-        return r2(sum(nums, Decimal(0))) == r2(total)
-
-    return BuiltinCheck(code, "error", message, totals[0], formula, test)
-
-
-def _many(x: object) -> list[object]:
-    return list(x) if isinstance(x, list) else [x]
-
-
-def _within(code: str, message: str, score: str, weight: str) -> BuiltinCheck:
-    def formula(ref: Ref) -> str:
-        s, w = ref(score), ref(weight)
-        return f"OR(NOT(ISNUMBER({s})),AND(ISNUMBER({w}),{s}>=0,{s}<={w}))"
-
-    def test(val: Val) -> bool:
-        s, w = val(score), val(weight)
-        return not isnum(s) or (isnum(w) and 0 <= _d(s) <= _d(w))
-
-    return BuiltinCheck(
-        code, "error", message, score, formula, test, per_row=score.startswith("row.")
-    )
-
-
-def _explained(message: str, score: str, weight: str, explanation: str) -> BuiltinCheck:
-    def formula(ref: Ref) -> str:
-        s, w, e = ref(score), ref(weight), ref(explanation)
-        return f"OR(NOT(ISNUMBER({s})),NOT(ISNUMBER({w})),{s}>={w},LEN({e})>0)"
-
-    def test(val: Val) -> bool:
-        s, w, e = val(score), val(weight), val(explanation)
-        if not isnum(s) or not isnum(w) or _d(s) >= _d(w):
-            return True
-        return e is not None and str(e) != ""
-
-    return BuiltinCheck(
-        "explanation-required", "error", message, explanation, formula, test, per_row=True
-    )
-
-
-def _same(code: str, message: str, stated: str, computed: str, per_row: bool) -> BuiltinCheck:
-    def formula(ref: Ref) -> str:
-        s, c = ref(stated), ref(computed)
-        # compare rounded values, never a float difference (8.005 − 8.01 is −0.00499…);
-        # OR evaluates every argument, so ROUND must not meet a text "": IF guards it
-        return f"IF(AND(ISNUMBER({s}),ISNUMBER({c})),ROUND({s},2)=ROUND({c},2),TRUE)"
-
-    def test(val: Val) -> bool:
-        s, c = val(stated), val(computed)
-        return not isnum(s) or not isnum(c) or r2(_d(s)) == r2(_d(c))
-
-    return BuiltinCheck(code, "warning", message, stated, formula, test, per_row=per_row)
-
-
-def _grade_check(profile: Profile, total: str, grade_path: str) -> BuiltinCheck:
-    def formula(ref: Ref) -> str:
-        t, g = ref(total), ref(grade_path)
-        return f"OR(NOT(ISNUMBER({t})),{g}={grade(profile, t)})"
-
-    def test(val: Val) -> bool:
-        t, g = val(total), val(grade_path)
-        return not isnum(t) or g == profile.grade(_d(t))
-
-    return BuiltinCheck(
-        "grade-matches-total",
-        "error",
-        "评价等级应与总分对应的等级一致",
-        grade_path,
-        formula,
-        test,
-    )
-
-
-def _band_check() -> BuiltinCheck:
-    def formula(ref: Ref) -> str:
-        w = num_or_zero(ref("row.weight"))
-        return band_test(ref("row.direction"), ref("row.actual"), ref("row.score"), w)
-
-    def test(val: Val) -> bool:
-        d, a, s, w = val("row.direction"), val("row.actual"), val("row.score"), val("row.weight")
-        if d != "定性" or not isnum(s):
-            return True
-        band = qualitative_band(a if isinstance(a, str) else None, _d(w))
-        return band is not None and in_band(_d(s), band)
-
-    return BuiltinCheck(
-        "qualitative-band",
-        "error",
-        "定性指标的得分应在实际完成值（评价用语）对应的区间内："
-        "达成年度指标 80%～100%，部分达成 60%～80%，未达成 60% 以下",
-        "row.score",
-        formula,
-        test,
-        per_row=True,
-    )
-
-
-def builtin_checks(profile: Profile) -> list[BuiltinCheck]:
-    """The template's own checks (rows add up, score ≤ weight, explanations, stated =
-    recomputed, grade = total). The rules catalogue replaces this list: see live_checks."""
-    out: list[BuiltinCheck] = []
-    explain = profile.options.explain_below_weight
-    if profile.kind == "project":
-        for f, label in (
-            ("initial", "年初预算数"),
-            ("budget", "全年预算数"),
-            ("executed", "全年执行数"),
-        ):
-            out.append(
-                _sum_check(
-                    "funds-parts-sum",
-                    f"{label}：其中当年财政拨款、上年结转资金、其他资金之和应等于年度资金总额",
-                    [f"funds.{line}.{f}" for line in ("fiscal", "carryover", "other")],
-                    [f"funds.total.{f}"],
-                )
-            )
-        out.append(
-            _within("score-within-weight", "得分应在 0 与分值之间", "row.score", "row.weight")
-        )
-        if explain:
-            out.append(
-                _explained(
-                    "得分低于分值，须填写偏差原因分析及改进措施",
-                    "row.score",
-                    "row.weight",
-                    "row.explanation",
-                )
-            )
-        out.append(_band_check())
-        out.append(
-            _same(
-                "score-matches-rule",
-                "得分与按评分规则复算的得分不一致",
-                "row.score",
-                "row.recomputed",
-                True,
-            )
-        )
-    else:
-        out.append(
-            _sum_check(
-                "income-parts-sum",
-                "各项收入之和应等于收入合计",
-                ["finance.income.*.amount"],
-                ["finance.income_total"],
-            )
-        )
-        out.append(
-            _sum_check(
-                "expenditure-parts-sum",
-                "基本支出与项目支出之和应等于支出合计",
-                ["finance.basic", "finance.project"],
-                ["finance.expenditure_total"],
-            )
-        )
-        out.append(
-            _within("score-within-weight", "自评得分应在 0 与分值之间", "row.score", "row.weight")
-        )
-        if explain:
-            out.append(
-                _explained(
-                    "自评得分低于分值，须填写扣分原因", "row.score", "row.weight", "row.explanation"
-                )
-            )
-        out.append(
-            _same(
-                "score-matches-rule",
-                "自评得分与按评分规则复算的得分不一致",
-                "row.score",
-                "row.recomputed",
-                True,
-            )
-        )
-        for top in profile.indicators:
-            stated = f"group_scores.{top.code}"
-            out.append(
-                _within(
-                    "group-score-within-weight",
-                    f"{top.name}：评价得分应在 0 与准则分值之间",
-                    stated,
-                    f"pf_group_{code_name(top.code)}_weight",
-                )
-            )
-            out.append(
-                _same(
-                    "group-matches-rule",
-                    f"{top.name}：评价得分与复算得分不一致",
-                    stated,
-                    f"pf_group_{code_name(top.code)}_recomputed",
-                    False,
-                )
-            )
-    out.append(
-        _same(
-            "total-matches-rule", "总分与按评分规则复算的总分不一致", "total_score",
-            "pf_total_recomputed", False,
-        )
-    )  # fmt: skip
-    out.append(_grade_check(profile, "total_score", "grade"))
-    return out
-
-
-def live_checks(profile: Profile) -> list[object]:
-    """The checks rendered on the 审核 sheet.
-
-    CATALOGUE TAKEOVER: once perfxl.rules provides live_checks(profile), its checks are
-    rendered instead of the built-in list; until then the built-in list stands in.
-    """
-    try:
-        from ..rules import live_checks as catalogue  # type: ignore[attr-defined]
-    except ImportError as exc:  # no catalogue yet (module or function missing)
-        if exc.name not in ("perfxl.rules", None) and not str(exc.name).startswith("perfxl.rules"):
-            raise
-        return list(builtin_checks(profile))
-    return list(catalogue(profile))
 
 
 # ------------------------------------------------------------------ rules in words
@@ -612,7 +276,7 @@ def _rate(budget: Decimal | None, executed: Decimal | None) -> Any:
         return ""
     if budget == 0:
         return "—"
-    return r2(executed * 100 / budget)
+    return percent(executed, budget)
 
 
 def _numbers(values: Iterable[Any]) -> list[Decimal]:
@@ -637,12 +301,12 @@ def project_cells(layout: Layout) -> list[FCell]:
     exec_node = next(
         n for _, n in p.walk() if n.rule is not None and n.rule.kind == "execution_rate"
     )
-    w = lit(exec_node.weight or 0)
     out = [
         FCell(s, 6, "G", rate("$D$6", "$E$6"), ("pct", "form"),
               lambda ctx: _rate(ctx.num(s, 6, "D"), ctx.num(s, 6, "E"))),
     ]  # fmt: skip
-    exec_text = execution_score(p, "$G$6", "$D$6", "$E$6", w)
+    funds = {"funds.total.budget": "$D$6", "funds.total.executed": "$E$6"}
+    exec_text = execution_score(p, exec_node, funds)
 
     def exec_value(ctx: Ctx) -> Any:
         return ctx.nodes[exec_node.code].score if isnum(ctx.get(s, 6, "G")) else ""
@@ -695,7 +359,7 @@ def _abs(a1range: str) -> str:
 
 
 def _grade(p: Profile, total: Any) -> str:
-    return p.grade(as_decimal(total)) if isnum(total) else ""
+    return grade_in_python(p, as_decimal(total)) if isnum(total) else ""
 
 
 def department_cells(layout: Layout) -> list[FCell]:
@@ -746,7 +410,8 @@ def department_cells(layout: Layout) -> list[FCell]:
     # 评分表
     leaf_blocks = [b for b in layout.blocks if b.list_path == "indicators"]
     first, last = leaf_blocks[0].first_row, leaf_blocks[-1].last_row
-    funds = ("'基本信息'!$B$11", "'基本信息'!$B$9", "'基本信息'!$B$10")
+    rate_ref = "'基本信息'!$B$11"
+    funds = {"funds.total.budget": "'基本信息'!$B$9", "funds.total.executed": "'基本信息'!$B$10"}
     row_of = {b.fixed["code"]: b.first_row for b in leaf_blocks}
     for b in leaf_blocks:
         node = p.node(b.fixed["code"])
@@ -790,9 +455,9 @@ def department_cells(layout: Layout) -> list[FCell]:
                   lambda ctx, code=top.code: "" if nodata(ctx) else ctx.nodes[code].score)
         )  # fmt: skip
         if p.options.group_grades and top.weight:
-            share = f"ROUND($D{g}/{lit(top.weight)}*{lit(p.total)},2)"
+            by_rate = _self(group_grade(p, _v(f"$D{g}"), top.weight))
             out.append(
-                FCell(form, g, "E", f'IF(ISNUMBER($D{g}),{grade(p, share)},"")', ("grade", "plain"),
+                FCell(form, g, "E", f'IF(ISNUMBER($D{g}),{by_rate},"")', ("grade", "plain"),
                       lambda ctx, code=top.code, g=g: ctx.nodes[code].grade if isnum(ctx.get(form, g, "D")) else "")
             )  # fmt: skip
     t = digits(layout.cell("pf_total_score").ref)
@@ -817,7 +482,7 @@ def department_cells(layout: Layout) -> list[FCell]:
               unless_empty([f"$G${first}:$G${last}", f"$C${g0}:$C${g1}"], f"ROUND({'+'.join(stated_terms)},2)"),
               ("score", "form"), stated_total),
         FCell(form, t, "D",
-              unless_empty(nodata_args, capped_total(p, f"SUM($D${g0}:$D${g1})", funds[0])),
+              unless_empty(nodata_args, capped_total(p, f"SUM($D${g0}:$D${g1})", rate_ref)),
               ("score", "form"), lambda ctx: "" if nodata(ctx) else ctx.result.total),
         FCell(form, t, "E", f'IF(ISNUMBER($C${t}),{grade(p, f"$C${t}")},"")', ("grade", "plain"),
               lambda ctx: _grade(p, ctx.get(form, t, "C"))),

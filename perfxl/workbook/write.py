@@ -717,7 +717,7 @@ def _label(loc: Locator, ctx: RowCtx) -> str:
 
 
 class _Env:
-    """Cell values of one row context, for a check's Python verdict (rules.expr.Env shape)."""
+    """Cell values of one row context, for a check's Python verdict (expr.Env shape)."""
 
     def __init__(self, loc: Locator, ctx: Ctx, row: RowCtx) -> None:
         self.loc, self.ctx, self.row = loc, ctx, row
@@ -756,7 +756,7 @@ def _verdict(check: Any, env: _Env) -> bool | None:
         return verdict(env)
     expression = getattr(check, "expression", None)
     if callable(expression):
-        from ..rules.expr import truth
+        from ..expr import truth
 
         return truth(expression(), env)
     return None
