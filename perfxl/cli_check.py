@@ -6,25 +6,26 @@ not be used (the other files are still checked and reported).
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from .atomic import refuse_inputs
 from .errors import InputError
 from .filing_io import WORKBOOK_SUFFIXES, load_filing
-from .findings import InputProblem, Report, Severity, reports_json
+from .findings import JSON_FORMAT, InputProblem, Report, Severity
 from .isolation import failure, per_file
 from .profile import Profile, load_profile
 from .rules import CATALOGUE, Context, check
 from .rules.integrity import refusal_code
-from .terminal import safe
+from .terminal import aligned, clean, safe
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
@@ -69,11 +70,23 @@ def _level(f) -> str:
     return "提示性（已说明）" if f.explained else "[yellow]提示性[/yellow]"
 
 
-def print_report(console: Console, report: Report) -> None:
+def _head(report: Report) -> str:
     head = f"{report.file}"
     if report.title:
         head += f"：{report.title}（{report.year}年度，评价框架 {report.profile}）"
-    console.print(f"[bold]{safe(head)}[/bold]")
+    return head
+
+
+def _counts(report: Report) -> str:
+    s = report.summary()
+    return f"错误 {s['blocking']} 项 / 提示 {s['warning']} 项 / 已说明 {s['explained']} 项"
+
+
+def print_report(console, report: Report) -> None:
+    """One file's report on a terminal (Rich: colours, a table fitted to the width)."""
+    from rich.table import Table
+
+    console.print(f"[bold]{safe(_head(report))}[/bold]")
     if not report.usable:
         for p in report.problems:
             where = f"{p.place}：" if p.place else ""
@@ -91,17 +104,126 @@ def print_report(console: Console, report: Report) -> None:
         for f in report.findings:
             t.add_row(safe(f.code), _level(f), safe(f.location()), safe(f.message))
         console.print(t)
-    s = report.summary()
     verdict = "[green]审核通过[/green]" if report.valid else "[red]审核未通过[/red]"
-    console.print(
-        f"{verdict}：错误 {s['blocking']} 项 / 提示 {s['warning']} 项 / 已说明 {s['explained']} 项"
+    console.print(f"{verdict}：{_counts(report)}")
+
+
+def plain_report(report: Report) -> str:
+    """One file's report as plain aligned text (a pipe, a log, a file), ending in a blank line."""
+    lines = [clean(_head(report))]
+    if not report.usable:
+        for p in report.problems:
+            where = f"{p.place}：" if p.place else ""
+            code = f"[{p.code}] " if p.code else ""
+            lines.append(f"  无法审核：{clean(code + where + p.message)}")
+        return "\n".join(lines) + "\n\n"
+    if report.findings:
+        rows = [["编码", "级别", "位置", "说明"]]
+        for f in report.findings:
+            level = "强制性" if f.blocking else ("提示性（已说明）" if f.explained else "提示性")
+            rows.append([clean(f.code), level, clean(f.location()), clean(f.message)])
+        lines += aligned(rows)
+    verdict = "审核通过" if report.valid else "审核未通过"
+    lines.append(f"{verdict}：{_counts(report)}")
+    return "\n".join(lines) + "\n\n"
+
+
+@dataclass
+class _Checked:
+    """What a worker sends back for one file: small, quick to pickle. `body` is the file's
+    output already rendered (plain text, a JSON block, a JSON line), or the Report itself
+    when the parent needs it (a terminal, annotated copies)."""
+
+    file: str
+    usable: bool
+    valid: bool
+    summary: dict[str, int]
+    problems: list[tuple[str, str]]
+    body: Any
+
+
+_TASK: dict[str, Any] = {}  # this process's check settings (set before the pool starts)
+
+
+def _setup(profile_id: str | None, ctx: Context, mode: str) -> None:
+    _TASK.update(profile_id=profile_id, ctx=ctx, mode=mode)
+
+
+def _json_block(report: Report) -> str:
+    """A report as it stands in the files array of the JSON document (indented 4)."""
+    text = json.dumps(report.to_json(), ensure_ascii=False, indent=2)
+    return "\n".join("    " + line for line in text.split("\n"))
+
+
+def _render(report: Report, mode: str) -> Any:
+    if mode == "text":
+        return plain_report(report)
+    if mode == "json":
+        return _json_block(report)
+    if mode == "jsonl":
+        return json.dumps(report.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n"
+    return report
+
+
+def _task(path: Path) -> _Checked:
+    report = _check_one(path, _TASK["profile_id"], _TASK["ctx"])
+    return _Checked(
+        report.file,
+        report.usable,
+        report.valid,
+        report.summary(),
+        [(p.place, p.message) for p in report.problems],
+        _render(report, _TASK["mode"]),
     )
 
 
-def _exit_code(reports: list[Report]) -> int:
-    if any(not r.usable for r in reports):
-        return EXIT_INPUT
-    return EXIT_OK if all(r.valid for r in reports) else EXIT_FINDINGS
+def _crashed(path: Path) -> _Checked:
+    """A file whose worker process died (killed for memory, a crash in a native library)."""
+    message = "处理该文件时工作进程意外退出（可能内存不足或文件异常），已跳过"
+    report = Report(file=str(path), problems=[InputProblem("", message)])
+    return _Checked(
+        report.file, False, False, report.summary(), [("", message)], _render(report, _TASK["mode"])
+    )
+
+
+class _Totals:
+    """The batch's summary, kept as files go by (no report is held)."""
+
+    def __init__(self) -> None:
+        self.files = self.unusable = 0
+        self.valid = True
+        self.counts = {"blocking": 0, "warning": 0, "explained": 0}
+
+    def add(self, c: _Checked) -> None:
+        self.files += 1
+        self.unusable += not c.usable
+        self.valid = self.valid and c.valid
+        for k, v in c.summary.items():
+            self.counts[k] += v
+
+    def exit_code(self) -> int:
+        if self.unusable:
+            return EXIT_INPUT
+        return EXIT_OK if self.valid else EXIT_FINDINGS
+
+    def doc(self) -> dict[str, Any]:
+        return {
+            "format": JSON_FORMAT,
+            "valid": self.valid,
+            "summary": {"files": self.files, "unusable": self.unusable, **self.counts},
+        }
+
+
+def _json_document(totals: _Totals, blocks: Iterable[str], write: Callable[[str], Any]) -> None:
+    """The document reports_json gives, byte for byte, from the files' blocks."""
+    head = json.dumps({**totals.doc(), "files": "\0"}, ensure_ascii=False, indent=2)
+    before, after = head.split('"\\u0000"')
+    write(before + "[\n")
+    first = True
+    for block in blocks:
+        write(block if first else ",\n" + block)
+        first = False
+    write("\n  ]" + after + "\n")
 
 
 @click.command("check")
@@ -112,16 +234,23 @@ def _exit_code(reports: list[Report]) -> int:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "xlsx"]),
+    type=click.Choice(["text", "json", "jsonl", "xlsx"]),
     default="text",
     show_default=True,
-    help="输出格式",
+    help="输出格式（jsonl：每份文件一行 JSON，审核完即输出，最后一行为汇总）",
 )
 @click.option(
     "-o",
     "--output",
     type=click.Path(path_type=Path),
     help="写入文件（默认输出到屏幕）；xlsx 格式为标注副本的文件名（多份文件时为文件夹）",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="并行进程数（默认：全部 CPU 核）",
 )
 def check_cmd(
     files: tuple[Path, ...],
@@ -130,11 +259,14 @@ def check_cmd(
     profile_id: str | None,
     fmt: str,
     output: Path | None,
+    jobs: int | None,
 ) -> None:
     """审核自评表：逐条运行审核规则，列出错误（强制性）和提示（提示性）。
 
+    每份文件审核完即输出，多份文件时按 --jobs 并行（结果顺序与输入相同）。
     --format xlsx 为每份工作簿写一份标注副本（默认为原文件旁的“文件名.审核.xlsx”，
     原文件不作修改）。退出码：0 没有强制性错误；1 有强制性错误；2 有输入文件无法使用。"""
+    from .parallel import default_jobs, ordered_map
     from .reference_data import load_budget, load_targets
 
     inputs = _inputs(files, budget, targets, profile_id)
@@ -145,37 +277,123 @@ def check_cmd(
     with per_file(targets or ""):
         loaded_targets = load_targets(targets) if targets else None
     ctx = Context(budget=loaded_budget, targets=loaded_targets)
-    reports = [_check_one(p, profile_id, ctx) for p in files]
-    err = Console(stderr=True, highlight=False)
-    for r in reports:
-        for p in r.problems:
-            where = f"：{p.place}" if p.place else ""
-            err.print(f"[red]错误[/red]：{safe(r.file + where)}：{safe(p.message)}", soft_wrap=True)
-    if fmt == "xlsx":
-        _annotated_copies(files, reports, output, err, inputs)
-        sys.exit(_exit_code(reports))
-    if fmt == "json":
-        text = json.dumps(reports_json(reports), ensure_ascii=False, indent=2) + "\n"
-    elif output:
-        buf = Console(record=True, width=160, file=io.StringIO(), highlight=False)
-        for r in reports:
-            print_report(buf, r)
-            buf.print()
-        text = buf.export_text()
-    if output:
-        from .atomic import write_text
+    tty = output is None and fmt == "text" and sys.stdout.isatty()
+    mode = "report" if tty or fmt == "xlsx" else fmt
+    checked = ordered_map(
+        _task,
+        files,
+        jobs or default_jobs(),
+        initializer=_setup,
+        initargs=(profile_id, ctx, mode),
+        on_crash=_crashed,
+        total=len(files),
+    )
+    totals = _Totals()
+    err = _Err()
 
-        write_text(output, text, inputs=inputs)
-        Console(highlight=False).print(f"已写入 {safe(output)}")
-    elif fmt == "json":
-        click.echo(text, nl=False)
-    else:
+    def each() -> Iterator[_Checked]:
+        for c in checked:
+            totals.add(c)
+            for place, message in c.problems:
+                where = f"：{place}" if place else ""
+                err.error(f"{c.file}{where}：{message}")
+            yield c
+
+    if fmt == "xlsx":
+        _annotated_copies(files, (c.body for c in each()), output, err, inputs, totals)
+    elif output:
+        _write_output(output, fmt, each(), totals, inputs)
+        print(f"已写入 {clean(output)}", flush=True)
+    elif tty:
+        from rich.console import Console
+
         console = Console(highlight=False, soft_wrap=False)
-        for r in reports:
-            print_report(console, r)
+        for c in each():
+            print_report(console, c.body)
             console.print()
+    elif fmt == "json":
+        with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+            for c in each():  # the summary heads the document: the files wait on disk
+                spool.write(c.body + "\0")
+            spool.seek(0)
+            _json_document(totals, _spooled(spool), sys.stdout.write)
+        sys.stdout.flush()
+    else:
+        for c in each():
+            sys.stdout.write(c.body)
+            sys.stdout.flush()
+        if fmt == "jsonl":
+            sys.stdout.write(_jsonl_summary(totals))
+            sys.stdout.flush()
     # sys.exit, not click's Exit: the entry point runs click with standalone_mode=False
-    sys.exit(_exit_code(reports))
+    sys.exit(totals.exit_code())
+
+
+def _jsonl_summary(totals: _Totals) -> str:
+    return json.dumps(totals.doc(), ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def _spooled(spool: IO[str]) -> Iterator[str]:
+    """The blocks written to `spool`, each ended by NUL (never inside JSON text), in order."""
+    rest = ""
+    while True:
+        data = spool.read(1 << 16)
+        if not data:
+            break
+        parts = (rest + data).split("\0")
+        rest = parts.pop()
+        yield from parts
+    if rest:
+        yield rest
+
+
+def _write_output(
+    output: Path, fmt: str, checked: Iterator[_Checked], totals: _Totals, inputs: tuple[Path, ...]
+) -> None:
+    """The report file, written as files are checked to a temporary file beside it and moved
+    into place when complete (an interrupted run leaves no half file)."""
+    from .atomic import atomic_path
+
+    with atomic_path(output, inputs=inputs) as tmp:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            if fmt == "json":
+                with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+                    for c in checked:
+                        spool.write(c.body + "\0")
+                    spool.seek(0)
+                    _json_document(totals, _spooled(spool), fh.write)
+            else:
+                for c in checked:
+                    fh.write(c.body)
+                if fmt == "jsonl":
+                    fh.write(_jsonl_summary(totals))
+
+
+class _Err:
+    """Messages on standard error: red on a terminal, plain text otherwise."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self._console = None
+
+    def _rich(self):
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=True, highlight=False)
+        return self._console
+
+    def error(self, text: str) -> None:
+        if self.tty:
+            self._rich().print(f"[red]错误[/red]：{safe(text)}", soft_wrap=True)
+        else:
+            print(f"错误：{clean(text)}", file=sys.stderr, flush=True)
+
+    def note(self, text: str) -> None:
+        if self.tty:
+            self._rich().print(f"{safe(text)}", soft_wrap=True)
+        else:
+            print(clean(text), file=sys.stderr, flush=True)
 
 
 def _inputs(
@@ -217,30 +435,28 @@ def _is_input(target: Path, inputs: tuple[Path, ...]) -> bool:
 
 def _annotated_copies(
     files: tuple[Path, ...],
-    reports: list[Report],
+    reports: Iterable[Report],
     output: Path | None,
-    err: Console,
+    err: _Err,
     inputs: tuple[Path, ...] = (),
+    totals: _Totals | None = None,
 ) -> None:
-    """One annotated copy per usable workbook; a line per file on the screen.
+    """One annotated copy per usable workbook, written as each file is checked; a line per
+    file on the screen.
 
     A copy that cannot be written (a file the annotating library cannot parse, a full or
     read-only disk) becomes that file's problem; the other copies are still written."""
     from .workbook.annotate import annotate, annotated_path
 
     inputs = inputs or files
-    out = Console(highlight=False, soft_wrap=True)
     folder = output if output is not None and (len(files) > 1 or output.is_dir()) else None
     taken: set[str] = set()
     for path, report in zip(files, reports, strict=True):
         if not report.usable:
             continue
-        s = report.summary()
-        counts = f"错误 {s['blocking']} 项 / 提示 {s['warning']} 项 / 已说明 {s['explained']} 项"
+        counts = _counts(report)
         if path.suffix.lower() not in WORKBOOK_SUFFIXES:
-            err.print(
-                f"提示：{safe(path)} 不是工作簿，没有可标注的副本（{counts}）", soft_wrap=True
-            )
+            err.note(f"提示：{path} 不是工作簿，没有可标注的副本（{counts}）")
             continue
         named = output is not None and folder is None  # -o names the copy: refuse, not rename
         target = output if named else annotated_path(path, folder)
@@ -253,12 +469,15 @@ def _annotated_copies(
                 annotate(path, report, target, inputs=inputs)
         except InputError as exc:
             report.problems += [InputProblem(p.place, p.message) for p in exc.problems]
+            if totals is not None:
+                totals.unusable += 1
+                totals.valid = False
             for p in exc.problems:
-                err.print(f"[red]错误[/red]：{safe(p)}（未能写出标注副本）", soft_wrap=True)
+                err.error(f"{p}（未能写出标注副本）")
             continue
         taken.add(_key(target))
         verdict = "审核通过" if report.valid else "审核未通过"
-        out.print(f"{safe(path)}：{verdict}（{counts}），标注副本已写入 {safe(target)}")
+        print(f"{clean(path)}：{verdict}（{counts}），标注副本已写入 {clean(target)}", flush=True)
 
 
 def _applies(profile: Profile | None, rule) -> bool:
@@ -270,6 +489,9 @@ def _applies(profile: Profile | None, rule) -> bool:
 def rules_cmd(profile_id: str | None) -> None:
     """列出全部审核规则（编码、级别、范围、说明、适用）。"""
     profile = load_profile(profile_id) if profile_id else None
+    from rich.console import Console
+    from rich.table import Table
+
     title = "审核规则" + (f"（评价框架 {profile.id}）" if profile else "")
     t = Table(title=title, header_style="bold")
     for col in ("编码", "级别", "范围"):
