@@ -3,33 +3,58 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from . import __version__
-from .atomic import describe_os_error
 from .errors import InputError, Problem
-from .filing_io import load_filing_ex
-from .isolation import per_file
-from .model import Filing, filing_json_schema
-from .profile import RULE_KIND_NAMES, Profile, load_profile, load_profile_file, shipped_profiles
-from .report import print_score, score_json
-from .scoring import score
 from .terminal import clean, safe
+
+if TYPE_CHECKING:
+    from .model import Filing
+    from .profile import Profile
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
-out = Console(highlight=False, soft_wrap=False)
-err = Console(stderr=True, highlight=False)
+
+class _Consoles:
+    """Rich consoles, made (and Rich imported) when a command first prints through them:
+    `perfxl --help` and a piped `perfxl check` never load Rich."""
+
+    def __init__(self, **options: object) -> None:
+        self._options = options
+        self._console = None
+
+    def _real(self):
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._real(), name)
+
+
+out = _Consoles(highlight=False, soft_wrap=False)
+err = _Consoles(stderr=True, highlight=False)
+
+
+def _error(text: str) -> None:
+    """An error on standard error: red on a terminal, plain text otherwise (text is plain)."""
+    if sys.stderr.isatty():
+        err.print(f"[red]错误[/red]：{safe(text)}", soft_wrap=True)
+    else:
+        print(f"错误：{clean(text)}", file=sys.stderr, flush=True)
 
 
 def _profile_for(filing: Filing, override: str | None) -> Profile:
+    from .profile import load_profile
+
     prof = load_profile(override or filing.profile)
     if filing.profile_version and filing.profile_version != prof.version and not override:
         err.print(
@@ -39,7 +64,100 @@ def _profile_for(filing: Filing, override: str | None) -> Profile:
     return prof
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# Commands that live in their own modules: (module, first line of the help). Listed here so
+# `perfxl --help` shows them without importing the modules (and all they import); a module
+# is imported when one of its commands runs. tests/test_startup.py keeps these lines equal
+# to the commands' own help.
+LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "check": (
+        "perfxl.cli_check",
+        "审核自评表：逐条运行审核规则，列出错误（强制性）和提示（提示性）。",
+    ),
+    "collect": (
+        "perfxl.cli_collect",
+        "回收：审核各单位交回的自评表，按内容（单位编码、年度、评价框架）与下发清单核对。",
+    ),
+    "distribute": (
+        "perfxl.cli_io",
+        "按主表每行生成一份预填并锁定预算数的工作簿，并写出清单 manifest.csv。",
+    ),
+    "fill": ("perfxl.cli_io", "把填报数据填入工作簿。"),
+    "pdf": (
+        "perfxl.cli_workbook",
+        "用 LibreOffice 把工作簿转成 PDF（先重新计算公式），查看打印效果。",
+    ),
+    "read": (
+        "perfxl.cli_io",
+        "读取填好的自评表工作簿（.xlsx/.xlsm），输出填报数据；读取提示打印在标准错误上。",
+    ),
+    "report": ("perfxl.cli_report", "根据审核后的自评表起草自评报告（Word / Markdown / PDF）。"),
+    "rules": ("perfxl.cli_check", "列出全部审核规则（编码、级别、范围、说明、适用）。"),
+    "template": (
+        "perfxl.cli_workbook",
+        "生成评价框架（内置编号或财政局的框架文件）的空白自评表模板，含公式、审核和填表说明。",
+    ),
+}
+PLUGIN_MODULES = (
+    "perfxl.cli_workbook", "perfxl.cli_check", "perfxl.cli_io", "perfxl.cli_report",
+    "perfxl.cli_collect",
+)  # fmt: skip
+
+
+class _LazyGroup(click.Group):
+    """A group whose plugin commands are imported when used, not when listed."""
+
+    _loaded: set[str]
+
+    def _load(self, module_name: str) -> None:
+        import importlib
+
+        loaded = self.__dict__.setdefault("_loaded", set())
+        if module_name in loaded:
+            return
+        loaded.add(module_name)
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            return
+        module.register(self)
+
+    def load_all(self) -> None:
+        for module_name in PLUGIN_MODULES:
+            self._load(module_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(LAZY_COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            lazy = LAZY_COMMANDS.get(cmd_name)
+            if lazy is not None:
+                self._load(lazy[0])
+            if cmd_name not in self.commands:
+                self.load_all()  # a command of a plugin not listed above
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        rows = []
+        for name in names:
+            cmd = self.commands.get(name)
+            if cmd is not None:
+                if not cmd.hidden:
+                    rows.append((name, cmd.get_short_help_str(limit)))
+                continue
+            stand_in = click.Command(name, help=LAZY_COMMANDS[name][1])
+            rows.append((name, stand_in.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="perfxl")
 def cli() -> None:
     """perfxl：预算绩效自评表的模板、填报、评分与审核工具。"""
@@ -48,6 +166,10 @@ def cli() -> None:
 @cli.command("profiles")
 def profiles_cmd() -> None:
     """列出内置的评价框架（profile）。"""
+    from rich.table import Table
+
+    from .profile import load_profile, shipped_profiles
+
     t = Table(title="内置评价框架", header_style="bold")
     for col in ("编号", "版本", "名称", "类型", "总分", "指标数", "依据"):
         t.add_column(col)
@@ -74,6 +196,8 @@ def profile_grp() -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 def profile_check(file: Path) -> None:
     """校验财政局自定义的评价框架文件，列出全部问题。"""
+    from .profile import RULE_KIND_NAMES, load_profile_file
+
     p = load_profile_file(file)
     leaves = [n for _, n in p.walk() if not n.children]
     kinds = sorted({n.rule.kind for n in leaves if n.rule is not None})
@@ -88,6 +212,10 @@ def profile_check(file: Path) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="写入文件（默认输出到屏幕）")
 def schema_cmd(output: Path | None) -> None:
     """输出填报数据（filing）的 JSON Schema。"""
+    import json
+
+    from .model import filing_json_schema
+
     text = json.dumps(filing_json_schema(), ensure_ascii=False, indent=2)
     if output:
         from .atomic import write_text
@@ -104,6 +232,13 @@ def schema_cmd(output: Path | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供程序使用）")
 def score_cmd(filing: Path, profile_id: str | None, as_json: bool) -> None:
     """复算一份自评表的各项得分、总分和等级。"""
+    from rich.console import Console
+
+    from .filing_io import load_filing_ex
+    from .isolation import per_file
+    from .report import print_score, score_json
+    from .scoring import score
+
     with per_file(filing):
         f, notes = load_filing_ex(filing)
     for note in notes:
@@ -112,6 +247,8 @@ def score_cmd(filing: Path, profile_id: str | None, as_json: bool) -> None:
     with per_file(filing):
         result = score(f, p)
     if as_json:
+        import json
+
         click.echo(json.dumps(score_json(result, f, p, str(filing)), ensure_ascii=False, indent=2))
     else:
         print_score(Console(highlight=False, soft_wrap=False, markup=False), result, _shown(f), p)
@@ -119,6 +256,7 @@ def score_cmd(filing: Path, profile_id: str | None, as_json: bool) -> None:
 
 def _shown(filing: Filing) -> Filing:
     """The filing with its text made safe to print (no control sequences)."""
+    from .model import Filing
 
     def walk(v: object) -> object:
         if isinstance(v, str):
@@ -146,26 +284,11 @@ def _shown(filing: Filing) -> Filing:
 )
 def demo_cmd(output: Path) -> None:
     """在随附的示例上运行主要流程，结果写入输出文件夹。"""
+    from rich.console import Console
+
     from .demo import run_demo
 
-    run_demo(output, out)
-
-
-def _register_plugins() -> None:
-    """Command groups that live in their own modules (workbook, check) add themselves here."""
-    import importlib
-
-    for mod in ("perfxl.cli_workbook", "perfxl.cli_check", "perfxl.cli_io", "perfxl.cli_report"):
-        try:
-            module = importlib.import_module(mod)
-        except ModuleNotFoundError as exc:
-            if exc.name != mod:
-                raise
-            continue
-        module.register(cli)
-
-
-_register_plugins()
+    run_demo(output, Console(highlight=False, soft_wrap=False))
 
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
@@ -184,13 +307,13 @@ def main(argv: list[str] | None = None) -> None:
         cli.main(args=argv, prog_name="perfxl", standalone_mode=False)
     except InputError as exc:
         for p in exc.problems:
-            err.print(f"[red]错误[/red]：{safe(p)}", soft_wrap=True)
+            _error(str(p))
         sys.exit(EXIT_INPUT)
     except click.exceptions.Abort as exc:
         # click turns Ctrl-C (and end of input at a prompt) into Abort
         _interrupted(exc.__context__ if exc.__context__ is not None else exc)
     except click.ClickException as exc:
-        err.print(f"[red]错误[/red]：{safe(_click_zh(exc))}", soft_wrap=True)
+        _error(_click_zh(exc))
         sys.exit(EXIT_INPUT)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
@@ -204,8 +327,9 @@ def main(argv: list[str] | None = None) -> None:
     except OSError as exc:
         if debug:
             raise
-        p = describe_os_error(exc)
-        err.print(f"[red]错误[/red]：{safe(p)}", soft_wrap=True)
+        from .atomic import describe_os_error
+
+        _error(str(describe_os_error(exc)))
         sys.exit(EXIT_INPUT)
     except MemoryError:
         err.print(

@@ -6,11 +6,10 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from .atomic import refuse_inputs
 from .batch import DEFAULT_PATTERN, PATTERN_FIELDS, Outcome, distribute, read_master, select_row
+from .cli import _Consoles
 from .errors import InputError, Problem
 from .filing_io import DATA_SUFFIXES, filing_to_json, filing_to_yaml, load_filing
 from .isolation import per_file
@@ -18,8 +17,8 @@ from .model import Filing
 from .profile import Profile, load_profile
 from .terminal import clean, safe
 
-out = Console(highlight=False, soft_wrap=False)
-err = Console(stderr=True, highlight=False)
+out = _Consoles(highlight=False, soft_wrap=False)
+err = _Consoles(stderr=True, highlight=False)
 
 
 def _profile(ref: str | None) -> Profile | None:
@@ -133,7 +132,11 @@ def fill_cmd(
 @click.option("--profile", "profile_ref", required=True, help="评价框架编号或文件")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="输出文件夹")
 @click.option(
-    "-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="并行进程数"
+    "-j",
+    "--jobs",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="并行进程数（默认：全部 CPU 核）",
 )
 @click.option(
     "--name",
@@ -148,7 +151,7 @@ def fill_cmd(
     help="覆盖输出文件夹中先前下发的同名空白表（已填报的回收文件和主表永不覆盖）",
 )
 def distribute_cmd(
-    master: Path, profile_ref: str, output: Path, jobs: int, pattern: str, force: bool
+    master: Path, profile_ref: str, output: Path, jobs: int | None, pattern: str, force: bool
 ) -> None:
     """按主表每行生成一份预填并锁定预算数的工作簿，并写出清单 manifest.csv。
 
@@ -163,13 +166,15 @@ def distribute_cmd(
     已有同名文件时不作任何修改并退出（退出码 2），除非加 --force；即使加了 --force，
     单位已填报的回收文件、主表和评价框架文件也不会被覆盖。
     """
+    from .parallel import default_jobs
+
     profile = load_profile(profile_ref)
     with per_file(master):
         table = read_master(master, profile)
     _notes([Problem(str(master), "", n) for n in table.notes])
     failed: list[Outcome] = []
     opts = {
-        "jobs": jobs,
+        "jobs": jobs or default_jobs(),
         "pattern": pattern,
         "force": force,
         "inputs": (master, *_profile_inputs(profile_ref)),
@@ -179,10 +184,18 @@ def distribute_cmd(
         what = o.name or o.unit_code or f"第 {o.index} 条"
         return f"{o.status} {o.file or what}" + (f"：{o.note}" if o.note else "")
 
-    if err.is_terminal:
+    if sys.stderr.isatty():
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
         with Progress(
             TextColumn("分发"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-            console=err, transient=True,
+            console=err._real(), transient=True,
         ) as bar:  # fmt: skip
             task = bar.add_task("", total=len(table.rows))
 
@@ -198,9 +211,7 @@ def distribute_cmd(
         def plain(o: Outcome, done: int, total: int) -> None:
             if o.status != "已生成":
                 failed.append(o)
-            err.print(
-                f"[{done}/{total}] 第 {o.index} 条 {clean(line(o))}", soft_wrap=True, markup=False
-            )
+            print(f"[{done}/{total}] 第 {o.index} 条 {clean(line(o))}", file=sys.stderr, flush=True)
 
         outcomes = distribute(table, profile, output, progress=plain, **opts)
     made = len(outcomes) - len(failed)
