@@ -22,3 +22,14 @@ def read(path: str | os.PathLike[str], profile: Profile | None = None) -> Filing
     from .workbook.read import read_workbook
 
     return read_workbook(Path(path), profile)
+
+
+def collect(*args, **kwargs):  # type: ignore[no-untyped-def]
+    """A collection round as pandas DataFrames: ``units, findings = perfxl.collect(returns,
+    manifest, output=None, *, profile=None, jobs=None)``; see perfxl.collect.collect.
+
+    Imported lazily (pandas only on this path), so `import perfxl` stays light.
+    """
+    from .collect import collect as _collect
+
+    return _collect(*args, **kwargs)

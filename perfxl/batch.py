@@ -20,6 +20,7 @@ with a note). Rows named 合计 / 总计 / 小计 with no 单位编码 are skipp
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import multiprocessing
 import os
@@ -44,7 +45,10 @@ if TYPE_CHECKING:
 
 DEFAULT_PATTERN = "{年度}_{单位编码}_{名称}.xlsx"
 PATTERN_FIELDS = ("序号", "年度", "单位编码", "名称", "主管部门", "实施单位")
-MANIFEST_COLUMNS = ("序号", "单位编码", "名称", "文件", "状态", "说明")
+MANIFEST_COLUMNS = (
+    "序号", "单位编码", "名称", "文件", "状态", "说明", "框架", "年度", "身份摘要", "文件摘要",
+)  # fmt: skip
+# 框架 … 文件摘要 were added for `perfxl collect`; a manifest without them is still read.
 
 _FUND_FIELDS = {"initial": "年初预算数", "budget": "全年预算数", "executed": "全年执行数"}
 _LINE_ALIASES = {"fiscal": ("财政拨款",), "carryover": ("上年结转",), "other": ()}
@@ -269,7 +273,7 @@ def sanitize(stem: str, limit: int = 120, byte_limit: int = STEM_BYTES) -> str:
     return stem or "未命名"
 
 
-def file_name(pattern: str, row: MasterRow) -> str:
+def file_name(pattern: str, row: MasterRow, suffix: str = ".xlsx") -> str:
     values = {
         "序号": str(row.index),
         "年度": str(row.filing.header.year) if row.filing else row.shown("header.year"),
@@ -278,8 +282,8 @@ def file_name(pattern: str, row: MasterRow) -> str:
         "主管部门": row.shown("header.department"),
         "实施单位": row.shown("header.unit"),
     }
-    stem = pattern.removesuffix(".xlsx").format_map(values)
-    return sanitize(stem) + ".xlsx"
+    stem = pattern.removesuffix(".xlsx").removesuffix(".xlsm").format_map(values)
+    return sanitize(stem) + suffix
 
 
 def check_pattern(pattern: str) -> None:
@@ -308,9 +312,56 @@ class Outcome:
     file: str
     status: str  # 已生成 / 失败
     note: str
+    profile: str = ""  # 框架
+    year: str = ""  # 年度
+    identity: str = ""  # 身份摘要: identity_digest of the filing written
+    digest: str = ""  # 文件摘要: SHA-256 of the file's bytes
 
     def cells(self) -> list[str]:
-        return [str(self.index), self.unit_code, self.name, self.file, self.status, self.note]
+        return [
+            str(self.index), self.unit_code, self.name, self.file, self.status, self.note,
+            self.profile, self.year, self.identity, self.digest,
+        ]  # fmt: skip
+
+
+def _amount_text(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    d = Decimal(value).normalize()
+    return format(d, "f") if d != 0 else "0"
+
+
+def identity_fields(filing: Filing) -> dict[str, str]:
+    """What a unit may not change in a distributed workbook: 框架, 单位编码, 名称, 年度 and the
+    locked budget figures (年初预算数, 全年预算数 of each 资金 line), as text."""
+    h = filing.header
+    out = {
+        "框架": filing.profile,
+        "单位编码": (h.unit_code or "").strip(),
+        "名称": (h.name or "").strip(),
+        "年度": str(h.year),
+    }
+    funds = filing.funds
+    for line, label in FUND_LINES.items():
+        fl = getattr(funds, line, None) if funds is not None else None
+        for f in ("initial", "budget"):
+            out[label + _FUND_FIELDS[f]] = _amount_text(getattr(fl, f, None) if fl else None)
+    return out
+
+
+def identity_digest(filing: Filing) -> str:
+    """身份摘要: SHA-256 of identity_fields, as distribute records it in the manifest."""
+    text = "\x1f".join(f"{k}={v}" for k, v in identity_fields(filing).items())
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def file_digest(path: Path) -> str:
+    """文件摘要: SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def _write_one(stamper: Stamper, filing: Filing, out: Path) -> str | None:
@@ -329,12 +380,12 @@ def _write_one(stamper: Stamper, filing: Filing, out: Path) -> str | None:
 _WORKER: dict[str, Stamper] = {}  # a worker process's stamper, set by _start_worker
 
 
-def _start_worker(made: Stamper | Profile) -> None:
+def _start_worker(made: Stamper | Profile, vba_project: Path | None = None) -> None:
     """A forked worker inherits the parent's stamper; another builds its own."""
     if isinstance(made, Profile):
         from .workbook.stamp import Stamper
 
-        made = Stamper(made)
+        made = Stamper(made, vba_project=vba_project)
     _WORKER["stamper"] = made
 
 
@@ -347,10 +398,11 @@ def _write_all(
     profile: Profile,
     jobs: int,
     done: Callable[[MasterRow, str | None], None],
+    vba_project: Path | None = None,
 ) -> None:
     from .workbook.stamp import Stamper
 
-    stamper = Stamper(profile)  # the profile's workbook, built once
+    stamper = Stamper(profile, vba_project=vba_project)  # the profile's workbook, built once
     tasks = [(row.filing, out) for row, out in work]
     if jobs <= 1 or len(work) < 2:
         for (row, _), (filing, out) in zip(work, tasks, strict=True):
@@ -359,7 +411,7 @@ def _write_all(
     mp = multiprocessing.get_context()
     seed = stamper if mp.get_start_method() == "fork" else profile  # fork: no pickling
     with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=mp, initializer=_start_worker, initargs=(seed,)
+        max_workers=jobs, mp_context=mp, initializer=_start_worker, initargs=(seed, vba_project)
     ) as pool:
         results = pool.map(_worker_write, tasks, chunksize=max(1, len(tasks) // (jobs * 8)))
         for (row, _), error in zip(work, results, strict=True):
@@ -376,8 +428,14 @@ def distribute(
     progress: Callable[[Outcome, int, int], None] | None = None,
     force: bool = False,
     inputs: Iterable[Path | str | None] = (),
+    vba_project: Path | None = None,
 ) -> list[Outcome]:
     """One pre-filled, budget-locked workbook per master row, and manifest.csv beside them.
+
+    With `vba_project` the copies are .xlsm workbooks carrying those macros (the 校验 / 评分 /
+    清除标记 buttons). The identity cells (单位编码, 名称) and the budget figures are locked in
+    every copy; the manifest records each copy's 框架, 年度, 身份摘要 (identity_digest) and
+    文件摘要 (SHA-256 of its bytes), which `perfxl collect` compares the returns against.
 
     Nothing already in `out_dir` is replaced unless `force`; even then a file any input
     (the master table, `inputs`) is, and a workbook a unit has filled in (a return), are
@@ -410,10 +468,11 @@ def distribute(
 
     work: list[tuple[MasterRow, Path]] = []
     for row in rows:
-        name = file_name(pattern, row)
-        stem, n = name.removesuffix(".xlsx"), 2
+        suffix = ".xlsm" if vba_project is not None else ".xlsx"
+        name = file_name(pattern, row, suffix)
+        stem, n = name.removesuffix(suffix), 2
         while name.casefold() in taken:
-            name, n = f"{stem}_{n}.xlsx", n + 1
+            name, n = f"{stem}_{n}{suffix}", n + 1
         base = Outcome(
             row.index, row.shown("header.unit_code"), row.shown("header.name"), "", "", ""
         )
@@ -444,12 +503,20 @@ def distribute(
         o = outcomes[row.index]
         if error is None:
             o.status, o.note = "已生成", "；".join(row.notes)
+            filing = row.filing
+            assert filing is not None
+            o.profile, o.year = filing.profile, str(filing.header.year)
+            o.identity = identity_digest(filing)
+            try:
+                o.digest = file_digest(out_dir / o.file)
+            except OSError:
+                o.digest = ""
         else:
             o.status, o.note, o.file = "失败", error, ""
         report(o)
 
     if work:
-        _write_all(work, profile, jobs, done)
+        _write_all(work, profile, jobs, done, vba_project)
     ordered = [outcomes[r.index] for r in rows]
     write_manifest(ordered, manifest, inputs=protected)
     return ordered
@@ -537,6 +604,90 @@ def csv_cell(text: str) -> str:
     return text
 
 
+# ------------------------------------------------------------------ read a manifest
+
+
+@dataclass
+class ManifestRow:
+    """A unit the bureau distributed to (a manifest line, or a master-table row)."""
+
+    index: int
+    unit_code: str
+    name: str
+    file: str = ""
+    profile: str = ""
+    year: str = ""
+    identity: str = ""  # 身份摘要 ("" in a manifest written before it was recorded)
+    digest: str = ""  # 文件摘要
+    fields: dict[str, str] = field(default_factory=dict)  # identity_fields, from a master table
+
+
+def _uncell(text: str) -> str:
+    """A manifest field as written before csv_cell neutralised it."""
+    if text.startswith("'") and text[1:].startswith(_FORMULA_LEAD):
+        return text[1:]
+    return text
+
+
+def read_manifest(
+    path: Path, profile: Profile | None = None
+) -> tuple[list[ManifestRow], list[str]]:
+    """The units distributed to, from the manifest.csv `distribute` wrote (older manifests
+    without 框架 … 文件摘要 are accepted) or from a master table (needs `profile`); and notes
+    (rows that failed at distribution and so are not expected back)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(Problem(str(path), "", "清单文件不存在"))
+    if path.suffix.lower() == ".csv":
+        table = [
+            [_uncell(c.strip()) for c in r] for r in csv.reader(io.StringIO(read_csv_text(path)))
+        ]
+        head = next((r for r in table if any(r)), [])
+        if {"单位编码", "文件", "状态"} <= set(head):
+            col = {h: j for j, h in enumerate(head)}
+            rows, notes = [], []
+            for raw in table[table.index(head) + 1 :]:
+                if not any(raw):
+                    continue
+                get = lambda h, raw=raw: raw[col[h]] if h in col and col[h] < len(raw) else ""  # noqa: E731
+                if get("状态") and get("状态") != "已生成":
+                    notes.append(
+                        f"第 {get('序号')} 条（{get('名称') or get('单位编码')}）下发时失败，不在回收范围内"
+                    )
+                    continue
+                rows.append(
+                    ManifestRow(
+                        index=int(get("序号")) if get("序号").isdigit() else len(rows) + 1,
+                        unit_code=get("单位编码"), name=get("名称"), file=get("文件"),
+                        profile=get("框架"), year=get("年度"), identity=get("身份摘要"),
+                        digest=get("文件摘要"),
+                    )
+                )  # fmt: skip
+            return rows, notes
+    if profile is None:
+        raise InputError(
+            Problem(
+                str(path),
+                "",
+                "这不是 perfxl distribute 写出的清单（manifest.csv）；用主表作清单时请加 --profile 指定评价框架",
+            )
+        )
+    master = read_master(path, profile)
+    rows, notes = [], list(master.notes)
+    for r in master.rows:
+        if r.filing is None:
+            notes.append(f"主表第 {r.line} 行：{'；'.join(r.errors)}，不在回收范围内")
+            continue
+        rows.append(
+            ManifestRow(
+                index=r.index, unit_code=r.shown("header.unit_code"), name=r.shown("header.name"),
+                profile=r.filing.profile, year=str(r.filing.header.year),
+                identity=identity_digest(r.filing), fields=identity_fields(r.filing),
+            )
+        )  # fmt: skip
+    return rows, notes
+
+
 # ------------------------------------------------------------------ read many
 
 
@@ -601,13 +752,18 @@ def default_jobs() -> int:
 __all__ = [
     "DEFAULT_PATTERN",
     "MASTER_ALIASES",
+    "ManifestRow",
     "Master",
     "MasterRow",
     "Outcome",
     "ReadResult",
     "default_jobs",
     "distribute",
+    "file_digest",
     "file_name",
+    "identity_digest",
+    "identity_fields",
+    "read_manifest",
     "read_many",
     "read_master",
     "sanitize",

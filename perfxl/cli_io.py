@@ -16,6 +16,7 @@ from .isolation import per_file
 from .model import Filing
 from .profile import Profile, load_profile
 from .terminal import clean, safe
+from .vba import SHIPPED_VBA
 
 out = _Consoles(highlight=False, soft_wrap=False)
 err = _Consoles(stderr=True, highlight=False)
@@ -150,8 +151,22 @@ def fill_cmd(
     is_flag=True,
     help="覆盖输出文件夹中先前下发的同名空白表（已填报的回收文件和主表永不覆盖）",
 )
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["xlsx", "xlsm"]),
+    default="xlsx",
+    show_default=True,
+    help="xlsm：带 校验/评分/清除标记 按钮的启用宏工作簿",
+)
 def distribute_cmd(
-    master: Path, profile_ref: str, output: Path, jobs: int | None, pattern: str, force: bool
+    master: Path,
+    profile_ref: str,
+    output: Path,
+    jobs: int | None,
+    pattern: str,
+    force: bool,
+    fmt: str = "xlsx",
 ) -> None:
     """按主表每行生成一份预填并锁定预算数的工作簿，并写出清单 manifest.csv。
 
@@ -165,6 +180,9 @@ def distribute_cmd(
     有行失败时退出码为 1（清单和标准错误中列出原因），其余行照常生成。输出文件夹中
     已有同名文件时不作任何修改并退出（退出码 2），除非加 --force；即使加了 --force，
     单位已填报的回收文件、主表和评价框架文件也不会被覆盖。
+
+    每份工作簿的单位编码、名称和预算数均已锁定；清单记录评价框架、年度、身份摘要和
+    文件摘要，供 perfxl collect 回收时核对。--format xlsm 生成带按钮的启用宏工作簿。
     """
     from .parallel import default_jobs
 
@@ -177,6 +195,7 @@ def distribute_cmd(
         "jobs": jobs or default_jobs(),
         "pattern": pattern,
         "force": force,
+        "vba_project": SHIPPED_VBA if fmt == "xlsm" else None,
         "inputs": (master, *_profile_inputs(profile_ref)),
     }
 

@@ -83,7 +83,9 @@ def test_distribute_one_workbook_per_row(tmp_path, kind):
     outcomes = distribute(master, load_profile("project-2020"), out)
     rows = manifest(out)
     assert [r["序号"] for r in rows] == ["1", "2", "3", "4", "5", "6"]  # 合计 skipped
-    assert list(rows[0]) == ["序号", "单位编码", "名称", "文件", "状态", "说明"]
+    assert list(rows[0]) == [
+        "序号", "单位编码", "名称", "文件", "状态", "说明", "框架", "年度", "身份摘要", "文件摘要",
+    ]  # fmt: skip
     assert [r["状态"] for r in rows] == ["已生成", "已生成", "失败", "失败", "已生成", "已生成"]
     assert [r["文件"] for r in rows] == [
         "2023_901001_档案数字化.xlsx",

@@ -187,6 +187,7 @@ def test_locked_cells_are_locked_and_others_open(pid, tmp_path):
         )
     }
     assert "funds.total.initial" in locked_paths and "funds.total.executed" not in locked_paths
+    locked_paths |= {"header.unit_code", "header.name"}  # identity cells: locked even blank
     s_wb, b_wb = openpyxl.load_workbook(stamped), openpyxl.load_workbook(built)
     for c in layout.cells:
         if c.role == "input":

@@ -484,7 +484,8 @@ class Stamper:
         return None
 
     def _base_filing(self) -> Filing:
-        """Every budget figure given (so each carries the locked style), the rest blank."""
+        """Every budget figure and identity cell given (so each carries the locked style),
+        the rest blank."""
         p = self.profile
         lines: dict[str, dict[str, Decimal]] = {}
         for path, _kind in self.inputs.values():
@@ -492,9 +493,11 @@ class Stamper:
                 _, line, f = path.split(".")
                 lines.setdefault(line, {})[f] = Decimal(1)
         funds = Funds(**{line: FundLine(**fs) for line, fs in lines.items()})
-        return Filing(
-            profile=p.id, profile_version=p.version, header=Header(year=2000), funds=funds
-        )
+        header = Header(year=2000)
+        for path, _kind in self.inputs.values():  # identity cells locked as well
+            if path.startswith("header.") and _lockable(path):
+                setattr(header, path.split(".")[1], "0")
+        return Filing(profile=p.id, profile_version=p.version, header=header, funds=funds)
 
     def _values(self, filing: Filing, base: dict[Key, Any] | None) -> tuple[Placed, dict[Key, Any]]:
         """Input cells and cached results, computed as build_workbook computes them.

@@ -54,8 +54,11 @@ __all__ = ["LOCKED_WHEN_PREFILLED", "build_workbook", "excel_ref"]
 CREATED = dt.datetime(2020, 1, 1)  # fixed: identical inputs give byte-identical files
 AUDIT_FIRST_ROW = 4
 # Field paths locked by lock_prefilled=True when the filing gives them: the budget figures
-# a bureau distributes. 全年执行数 / 实际支出 stay open for the unit.
+# a bureau distributes. 全年执行数 / 实际支出 stay open for the unit. The identity cells
+# (header.*) are locked even when blank: a distributed copy's identity is the bureau's.
 LOCKED_WHEN_PREFILLED = (
+    "header.unit_code",  # the unit's identity (perfxl collect compares it with the manifest)
+    "header.name",
     "funds.*.initial",
     "funds.*.budget",
     "projects.*.initial",
@@ -279,6 +282,8 @@ def place(layout: Layout, filing: Filing | None, lock_prefilled: bool = False) -
             inputs[key] = v
             if lock_prefilled and _lockable(c.path):
                 locked.add(key)
+        elif lock_prefilled and c.path.startswith("header.") and _lockable(c.path):
+            locked.add((c.sheet, digits(c.ref), letters(c.ref)))  # identity: locked even blank
     row_index: dict[tuple[str, int], int] = {}
     indicators: list[Indicator] = []
     by_code: dict[str, list[Indicator]] = {}
