@@ -265,3 +265,22 @@ def test_bad_manifest_and_missing_office_message(tmp_path, bureau):
     )  # fmt: skip
     data = json.loads(env_run.stdout)
     assert "LibreOffice" in json.dumps(data, ensure_ascii=False)
+
+
+def test_xlsm_distribution_collected(tmp_path):
+    master = tmp_path / "主表.csv"
+    master.write_text("单位编码,名称,年度,年初预算数,全年预算数\n901001,甲,2023,10,10\n", "utf-8")
+    r = run_cli("distribute", master, "--profile", PID, "-o", tmp_path / "下发", "--format", "xlsm")
+    assert r.returncode == 0, r.stderr
+    (copy,) = (tmp_path / "下发").glob("*.xlsm")
+    ws = openpyxl.load_workbook(copy, keep_vba=True)["项目支出绩效自评表"]
+    assert ws["H3"].protection.locked and ws["B3"].protection.locked
+    back = tmp_path / "回收"
+    back.mkdir()
+    shutil.copyfile(copy, back / "甲.xlsm")
+    manifest = tmp_path / "下发" / "manifest.csv"
+    r = run_cli("collect", back, "--manifest", manifest, "-o", tmp_path / "轮", "--json")
+    assert r.returncode == 1
+    (unit,) = json.loads(r.stdout)["units"]
+    assert unit["状态"] == "未通过" and unit["标记"] == "未改动"
+    assert next((tmp_path / "轮" / "反馈_第1轮").rglob("*.审核.xlsm"))
