@@ -25,7 +25,7 @@ from common import peak_rss_mib, run_timed
 
 from perfxl.findings import Severity
 from perfxl.profile import load_profile
-from perfxl.workbook.facts import check_workbook
+from perfxl.verdict import check_file as check_workbook
 from perfxl.workbook.write import build_workbook
 
 

@@ -4,8 +4,9 @@ The project's own interpreter usually cannot import ``uno`` (it lives only in th
 Python), so ``perfxl.office`` starts this file with that interpreter. It keeps ONE bridge to
 the soffice process and answers requests read from stdin, one JSON object per line:
 
-    {"id": 1, "op": "recalculate" | "resave" | "to_pdf" | "run_macro",
-     "src": "/abs/in.xlsx", "dst": "/abs/tmp-out", "macro": "vnd.sun.star.script:..."}
+    {"id": 1, "op": "recalculate" | "resave" | "to_pdf" | "run_macro" | "edit",
+     "src": "/abs/in.xlsx", "dst": "/abs/tmp-out", "macro": "vnd.sun.star.script:...",
+     "edits": [...]}   (edit: what a user does in the sheet, see _edit)
     -> {"id": 1, "ok": true} | {"id": 1, "ok": false, "error": "...", "fatal": bool}
 
 ``fatal`` means the bridge to soffice is gone; the worker exits right after answering.
@@ -76,7 +77,7 @@ def _handle(desktop: Any, req: dict[str, Any]) -> None:
         # never write back to src, no lock file next to it; run_macro gets a private copy,
         # opened writable because LibreOffice ignores a macro's format changes (fills,
         # Range.Clear) in a read-only document while still applying its value changes
-        ReadOnly=not macros,
+        ReadOnly=not (macros or req.get("edits")),
         MacroExecutionMode=ALWAYS_EXECUTE_NO_WARN if macros else NEVER_EXECUTE,
         UpdateDocMode=NO_UPDATE,
     )
@@ -91,6 +92,8 @@ def _handle(desktop: Any, req: dict[str, Any]) -> None:
             raise RuntimeError(f"不是电子表格文件 (not a workbook; detected {loaded_filter!r})")
         if macros:
             doc.getScriptProvider().getScript(req["macro"]).invoke((), (), ())
+        for edit in req.get("edits") or ():
+            _edit(doc, edit)
         # xlsx import keeps the file's cached results (stale or absent when written by
         # Python), and the PDF export prints them as they are, so always recalculate.
         doc.calculateAll()
@@ -103,6 +106,38 @@ def _handle(desktop: Any, req: dict[str, Any]) -> None:
         doc.storeToURL(dst_url, _props(FilterName=fmt))
     finally:
         doc.close(True)
+
+
+def _edit(doc: Any, edit: dict[str, Any]) -> None:
+    """One user edit, done the way Calc does it (references and names adjusted):
+    {"op": "insert_rows" | "delete_rows", "sheet", "row" (1-based), "count"},
+    {"op": "copy_row", "sheet", "from", "to"} (formulas follow, as a pasted row),
+    {"op": "set", "sheet", "cell": "G53", "number" | "text" | "formula": ...},
+    {"op": "clear", "sheet", "cell"}."""
+    sheet = doc.getSheets().getByName(edit["sheet"])
+    op = edit["op"]
+    if sheet.isProtected():  # the templates' protection has no password (审阅 → 撤销保护)
+        sheet.unprotect("")
+    if op == "insert_rows":
+        sheet.getRows().insertByIndex(edit["row"] - 1, edit.get("count", 1))
+    elif op == "delete_rows":
+        sheet.getRows().removeByIndex(edit["row"] - 1, edit.get("count", 1))
+    elif op == "copy_row":
+        source = sheet.getRows().getByIndex(edit["from"] - 1).getRangeAddress()
+        target = sheet.getCellByPosition(0, edit["to"] - 1).getCellAddress()
+        sheet.copyRange(target, source)
+    elif op in ("set", "clear"):
+        cell = sheet.getCellRangeByName(edit["cell"])
+        if op == "clear":
+            cell.setString("")
+        elif "number" in edit:
+            cell.setValue(float(edit["number"]))
+        elif "formula" in edit:
+            cell.setFormula(edit["formula"])
+        else:
+            cell.setString(str(edit["text"]))
+    else:
+        raise RuntimeError(f"unknown edit {op!r}")
 
 
 def main() -> int:

@@ -19,40 +19,22 @@ import click
 
 from .atomic import refuse_inputs
 from .errors import InputError
-from .filing_io import WORKBOOK_SUFFIXES, load_filing
+from .filing_io import WORKBOOK_SUFFIXES
 from .findings import JSON_FORMAT, InputProblem, Report, Severity
 from .isolation import failure, per_file
 from .profile import Profile, load_profile
-from .rules import CATALOGUE, Context, check
-from .rules.integrity import refusal_code
+from .rules import CATALOGUE, Context
 from .terminal import aligned, clean, safe
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
 
 def check_file(path: Path, profile_id: str | None = None, ctx: Context | None = None) -> Report:
-    """Check one filing (YAML/JSON data or a filled workbook); an unusable file gives a
-    report with its problems (a workbook's carry the integrity rule they fail)."""
-    ctx = ctx or Context()
-    workbook = path.suffix.lower() in WORKBOOK_SUFFIXES
-    coded = workbook or path.suffix.lower() in (".xls", ".et")  # refused as workbooks
-    try:
-        if workbook:
-            from .workbook.facts import check_workbook
+    """Check one filing (YAML/JSON data or a filled workbook): perfxl.verdict.check_path,
+    the pipeline the 评分 button and the demo run too."""
+    from .verdict import check_path
 
-            profile = load_profile(profile_id) if profile_id else None
-            return check_workbook(path, profile, ctx, file=str(path))
-        filing = load_filing(path)
-        profile = load_profile(profile_id or filing.profile)
-    except InputError as exc:
-        return Report(
-            file=str(path),
-            problems=[
-                InputProblem(p.place, p.message, refusal_code(p.message) if coded else None)
-                for p in exc.problems
-            ],
-        )
-    return check(filing, profile, ctx, file=str(path))
+    return check_path(path, profile_id, ctx).report
 
 
 def _check_one(path: Path, profile_id: str | None = None, ctx: Context | None = None) -> Report:

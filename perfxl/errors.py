@@ -12,6 +12,7 @@ class Problem:
     file: str
     place: str  # e.g. "第 12 行 indicators[1].weight" or "Sheet1!C7"
     message: str
+    code: str | None = None  # the catalogue rule a workbook reading note belongs to
 
     def __str__(self) -> str:
         where = f"{self.file}" + (f"：{self.place}" if self.place else "")

@@ -3,9 +3,9 @@
 The 评分 macro calls ``perfxl.excel.score_button()`` through the xlwings add-in's RunPython;
 the functions also take any :class:`Book`, so the same code runs on a file on disk
 (:class:`FileBook`, used by the tests and by batch jobs) and on the live Excel workbook
-(:class:`XlwingsBook`). They run the SAME core as the command line: the workbook is read by
-perfxl.workbook.read.read_workbook, scored by perfxl.scoring.score and checked by
-perfxl.rules.check, so 评分 shows exactly what ``perfxl score`` and ``perfxl check`` say.
+(:class:`XlwingsBook`). They run the SAME pipeline as the command line
+(perfxl.verdict.check_path: read, integrity facts, score, every rule), so 评分 shows exactly
+what ``perfxl check`` says, a number typed over a formula included.
 
 A live workbook is read from a copy of itself (Workbook.SaveCopyAs on Windows; on a Mac the
 saved file, once the book has no unsaved changes): the reader needs the file's defined
@@ -30,13 +30,12 @@ from typing import Any, Protocol
 
 from .atomic import atomic_path
 from .decimal_math import fmt2
-from .errors import InputError
 from .findings import Report, Severity
 from .model import Filing
-from .profile import Profile, load_profile
+from .profile import Profile
 from .report import row_note
-from .rules import check
-from .scoring import ScoreResult, score
+from .scoring import ScoreResult
+from .verdict import check_path
 from .workbook.buttons import (
     FIRST_ROW,
     MARK_COLOR,
@@ -130,22 +129,21 @@ def clear_button(book: Book | None = None) -> None:
 def _score(book: Book) -> None:
     if RESULT_SHEET in book.sheets():
         undo_marks(book)
-    try:
-        with book.snapshot() as path:
-            filing = _read(path)
-    except InputError as exc:
+    with book.snapshot() as path:
+        checked = check_path(path)  # the very pipeline of `perfxl check`
+    report = checked.report
+    if not report.usable:
         # the workbook cannot be read: say why, in the results sheet
         problems = [
-            ("INPUT", Severity.BLOCKING.value, p.message, p.place, None, False)
-            for p in exc.problems
+            (p.code or "INPUT", Severity.BLOCKING.value, p.message, p.place, None, False)
+            for p in report.problems
         ]
         _write_results(book, problems, MESSAGES["score_unusable"], len(problems))
         book.save()
         book.tell(MESSAGES["score_unusable"])
         return
-    profile = load_profile(filing.profile)
-    result = score(filing, profile)
-    report = check(filing, profile, result=result)
+    filing, profile, result = checked.filing, checked.profile, checked.result
+    assert filing is not None and profile is not None and result is not None
     _write_scores(book, filing, profile, result)
     n = len(report.errors) + len(report.warnings)
     summary = MESSAGES["score_done"].format(
@@ -158,12 +156,6 @@ def _score(book: Book) -> None:
     _write_results(book, finding_rows(report), summary, n)
     book.save()
     book.tell(summary)
-
-
-def _read(path: Path) -> Filing:
-    from .workbook.read import read_workbook
-
-    return read_workbook(path)
 
 
 # code, level, message, place shown, the cell it links to ("sheet!A1"), colour that cell?

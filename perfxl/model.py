@@ -38,6 +38,9 @@ class Source(_Model):
     sheet: str | None = None
     cell: str | None = None
     name: str | None = None
+    # what a number cell held when it was text (Excel does not compute with it; the checks
+    # see the cell as Excel does: perfxl.rules.base.FilingEnv)
+    text: str | None = None
 
     def label(self) -> str:
         where = f"{self.sheet}!{self.cell}" if self.sheet and self.cell else (self.cell or "")

@@ -173,8 +173,21 @@ class Office:
         """
         return self._run("run_macro", src, dst, macro_url)
 
+    def edit(self, src: StrPath, dst: StrPath, edits: list[dict[str, Any]]) -> Path:
+        """Open (macros disabled), make a user's edits as Calc makes them (inserted rows move
+        names and references), recalculate, store ``dst``. For tests: a corpus edited the
+        way units edit their workbooks."""
+        return self._run("edit", src, dst, edits=edits)
+
     # -- plumbing --------------------------------------------------------------------------
-    def _run(self, op: str, src: StrPath, dst: StrPath, macro: str = "") -> Path:
+    def _run(
+        self,
+        op: str,
+        src: StrPath,
+        dst: StrPath,
+        macro: str = "",
+        edits: list[dict[str, Any]] | None = None,
+    ) -> Path:
         s, d = Path(src).resolve(), Path(dst).absolute()
         if not s.is_file():
             raise OfficeError(f"源文件不存在：{s} (source file not found)")
@@ -190,7 +203,7 @@ class Office:
             req_src = private / s.name
         else:
             req_src = s
-        req = {"op": op, "src": str(req_src), "dst": str(tmp), "macro": macro}
+        req = {"op": op, "src": str(req_src), "dst": str(tmp), "macro": macro, "edits": edits}
         try:
             with self._lock:
                 self.start()

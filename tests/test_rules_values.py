@@ -109,3 +109,71 @@ def test_profile_version_mismatch_is_a_warning():
     report = run(data)
     assert blocking(report) == []
     assert warnings(report) == [["VAL-PROFILE-VERSION", "profile_version", False]]
+
+
+# ------------------------------------------------ text in number cells, on real workbooks
+
+
+def _typed_workbook(tmp_path, edits):
+    """The project example as a workbook, with cells typed over as text (openpyxl)."""
+    import openpyxl
+
+    from perfxl.filing_io import load_filing
+    from perfxl.workbook.read import read_workbook
+    from perfxl.workbook.write import build_workbook
+    from tests.conftest import PROJECT_EXAMPLE
+
+    f = load_filing(PROJECT_EXAMPLE)
+    built = build_workbook(load_profile(f.profile), tmp_path / "clean.xlsx", f)
+    where = read_workbook(built)
+    wb = openpyxl.load_workbook(built)
+    cells = {}
+    for path, text in edits.items():
+        src = where.where(path)
+        wb[src.sheet][src.cell] = text  # a str: stored as text, as a text-formatted cell
+        cells[path] = f"{src.sheet}!{src.cell}"
+    out = tmp_path / "typed.xlsx"
+    wb.save(out)
+    return out, cells
+
+
+def test_text_in_a_number_cell_is_blocking_where_it_is(tmp_path):
+    from perfxl.cli_check import check_file
+
+    i = next(
+        n
+        for n, ind in enumerate(load_filing_example().indicators)
+        if ind.direction == "正向" and ind.actual is not None
+    )
+    book, cells = _typed_workbook(
+        tmp_path, {f"indicators.{i}.actual": "约93", "funds.fiscal.budget": "1,200"}
+    )
+    r = check_file(book)
+    found = {(f.code, f.location()) for f in r.findings if f.code == "VAL-NUMBER-TEXT"}
+    assert found == {
+        ("VAL-NUMBER-TEXT", cells[f"indicators.{i}.actual"]),
+        ("VAL-NUMBER-TEXT", cells["funds.fiscal.budget"]),
+    }
+    assert all(f.blocking for f in r.findings if f.code == "VAL-NUMBER-TEXT")
+    # the cell is seen as the workbook computes with it, so the live formula agrees
+    (msg,) = [f.message for f in r.findings if f.location() == cells[f"indicators.{i}.actual"]]
+    assert "「约93」是文字" in msg
+
+
+def test_a_typed_word_is_judged_as_the_cell_shows_it(tmp_path):
+    """"≥" reads as 正向 for `perfxl read`, but the workbook's formulas see "≥": both the
+    live sheet and `perfxl check` say 指标性质 is not one of the four words."""
+    from perfxl.cli_check import check_file
+
+    book, cells = _typed_workbook(tmp_path, {"indicators.0.direction": "≥"})
+    r = check_file(book)
+    assert ("VAL-DIRECTION", cells["indicators.0.direction"]) in {
+        (f.code, f.location()) for f in r.findings if f.blocking
+    }
+
+
+def load_filing_example():
+    from perfxl.filing_io import load_filing
+    from tests.conftest import PROJECT_EXAMPLE
+
+    return load_filing(PROJECT_EXAMPLE)

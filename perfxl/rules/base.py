@@ -23,6 +23,7 @@ from ..findings import Scope, Severity
 from ..model import Filing, Indicator, Project
 from ..profile import Node, Profile, QualitativeRule, QuantitativeRule
 from ..scoring import ScoreResult
+from .common import row_used
 
 RowKind = Literal["indicator", "project", "income"]
 ROW_TABLES: dict[RowKind, str] = {
@@ -102,10 +103,12 @@ class Formula:
     per_row: RowKind | None = None
     codes: tuple[str, ...] | None = None
 
-    def verdict(self) -> Expr:
-        """TRUE when the check passes, does not apply, or (warnings) is explained."""
+    def verdict(self, used: Expr | None = None) -> Expr:
+        """TRUE when the check passes, does not apply, or (warnings) is explained; `used`
+        (per-row checks) is FALSE on a blank row, which the check then passes."""
         body = self.holds if self.explained is None else X.Or(self.holds, self.explained)
-        return X.IfError(X.If(self.when, body, True), False)
+        when = self.when if used is None else X.And(used, self.when)
+        return X.IfError(X.If(when, body, True), False)
 
 
 @dataclass(frozen=True)
@@ -121,14 +124,15 @@ class LiveCheck:
     codes: tuple[str, ...] | None  # indicator rows only: the profile codes it applies to
     path: str  # the field the check is about ("funds.total.rate", "row.score")
     formula: Formula
+    used: Expr | None = None  # per-row checks: the row holds something (common.row_used)
 
     @property
     def paths(self) -> list[str]:
         """Every path `ref` must resolve for this check."""
-        return X.paths(self.formula.verdict())
+        return X.paths(self.formula.verdict(self.used))
 
     def expression(self) -> Expr:
-        return self.formula.verdict()
+        return self.formula.verdict(self.used)
 
     def excel(self, ref: Callable[[str], str]) -> str:
         """'=…' formula, TRUE when the check passes (or does not apply / is explained).
@@ -138,7 +142,7 @@ class LiveCheck:
         column path "indicators.*.x" / "projects.*.x" / "finance.income.*.x" covering the
         table's rows (blank rows are fine). For a field the layout does not have, `ref`
         may return a constant (e.g. "TRUE" for row.applicable)."""
-        text = "=" + X.to_excel(self.formula.verdict(), ref)
+        text = "=" + X.to_excel(self.formula.verdict(self.used), ref)
         if len(text) > X.MAX_FORMULA_CHARS:
             raise X.CompileError(f"{self.code}: formula longer than {X.MAX_FORMULA_CHARS}")
         return text
@@ -189,6 +193,7 @@ class Rule:
                 f.codes,
                 f.path,
                 f,
+                None if f.per_row is None else row_used(profile, f.per_row),
             )
             for f in self.formulas(profile)
         ]
@@ -276,12 +281,19 @@ class FilingEnv:
         profile: Profile,
         row: tuple[RowKind, int] | None = None,
         cache: dict[Any, Any] | None = None,
+        typed: dict[str, str] | None = None,
     ) -> None:
         self.filing, self.profile, self.row = filing, profile, row
         self.cache: dict[Any, Any] = {} if cache is None else cache
+        # number cells that hold text, as Excel sees them: the text, not a number
+        self.typed = (
+            {p: s.text for p, s in filing.sources.items() if s.text is not None}
+            if typed is None
+            else typed
+        )
 
     def at(self, kind: RowKind, i: int) -> FilingEnv:
-        return FilingEnv(self.filing, self.profile, (kind, i), self.cache)
+        return FilingEnv(self.filing, self.profile, (kind, i), self.cache, self.typed)
 
     def rows(self, kind: RowKind) -> list:
         key = "rows:" + kind
@@ -295,11 +307,15 @@ class FilingEnv:
         cache = self.cache
         if key in cache:
             return cache[key]
-        row = self.rows(kind)[i]
-        if kind == "indicator":
-            v = indicator_value(row, name, self.profile)
+        typed = self.typed.get(f"{ROW_TABLES[kind]}.{i}.{name}") if self.typed else None
+        if typed is not None:
+            v: Scalar = typed
         else:
-            v = _norm(getattr(row, name))
+            row = self.rows(kind)[i]
+            if kind == "indicator":
+                v = indicator_value(row, name, self.profile)
+            else:
+                v = _norm(getattr(row, name))
         cache[key] = v
         return v
 
@@ -313,7 +329,9 @@ class FilingEnv:
         if path in cache:
             return cache[path]
         head, _, key = path.partition(".")
-        if head in KEYED_FIELDS:
+        if path in self.typed:
+            v = self.typed[path]
+        elif head in KEYED_FIELDS:
             # the key is an indicator code or a text name and may itself contain dots
             # ("group_scores.1.1"), which Filing.value would split
             v = _norm(getattr(self.filing, head).get(key))

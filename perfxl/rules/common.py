@@ -28,6 +28,20 @@ def entered(*names: str) -> Expr:
 
 
 # What a unit types into a row it uses; a fixed row's name, weight and direction are printed.
+def row_used(profile: Profile, kind: str) -> Expr:
+    """A row of that table the reader takes (one of its input cells is not blank): per-row
+    checks run on these rows only, in Python (a blank row is no row of the filing) and on
+    the live 审核 sheet alike."""
+    if kind == "project":
+        return entered("name", "level", "parent", "initial", "adjusted", "spent")
+    if kind == "income":
+        return entered("name", "amount")
+    if profile.kind == "project":  # a unit-defined row: every column is the unit's
+        return entered("name", "direction", "unit", "weight", "score", "target", "actual",
+                       "explanation")  # fmt: skip
+    return USED_FIXED  # a fixed row: its name, weight and 性质 are printed
+
+
 USED_OPEN = entered(
     "name", "direction", "weight", "score", "target", "target_text", "actual", "actual_text"
 )

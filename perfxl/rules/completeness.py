@@ -6,7 +6,10 @@ from collections.abc import Iterator
 
 from ..expr import (
     And,
+    Column,
     Const,
+    CountNumbers,
+    Expr,
     Field,
     Filled,
     If,
@@ -16,6 +19,7 @@ from ..expr import (
     Or,
     Round,
     ge,
+    gt,
     le,
     lt,
 )
@@ -94,23 +98,34 @@ def _funds(profile: Profile) -> list[Formula]:
             expected=RATE,
         )
     )
+    # What follows from other cells is asked for only once they are there: in the templates
+    # these cells are formulas, and a unit is told which input is missing instead.
     out.append(
         Formula(
             "funds.total.score",
-            Const(True),
+            HAS_RATE,
             IsNumber(STATED_EXEC_SCORE),
             "预算执行率得分未填写",
-            "预算执行率得分必须填写",
+            "有执行率时，预算执行率得分必须填写",
         )
     )
     return out
 
 
+def _any_score(profile: Profile) -> Expr:
+    """Some score of the table is stated: an indicator's, a 一级's or the execution rate's."""
+    groups = [IsNumber(Field(f"group_scores.{top.code}")) for top in profile.indicators]
+    return Or(gt(CountNumbers(Column("indicators.*.score")), 0), IsNumber(STATED_EXEC_SCORE),
+              *groups)  # fmt: skip
+
+
 def _totals(profile: Profile) -> list[Formula]:
     return [
-        Formula("total_score", Const(True), IsNumber(TOTAL), "总分未填写", "总分必须填写"),
-        Formula("grade", Const(True), Filled(GRADE), "评价等级未填写", "评价等级必须填写"),
-    ]
+        Formula("total_score", _any_score(profile), IsNumber(TOTAL), "总分未填写",
+                "填报了得分时，总分必须填写"),
+        Formula("grade", IsNumber(TOTAL), Filled(GRADE), "评价等级未填写",
+                "有总分时，评价等级必须填写"),
+    ]  # fmt: skip
 
 
 def required_texts(profile: Profile) -> list[str]:

@@ -4,11 +4,13 @@ allowed words, an indicator code the profile knows)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
-from ..expr import And, Field, Filled, IsBlank, IsNumber, Not, Or, Round, eq, ge, le
+from ..expr import And, Expr, Field, Filled, If, IsBlank, IsNumber, Not, Or, Round, eq, ge, le
 from ..findings import Scope, Severity
 from ..model import FUND_LINES, Filing
 from ..profile import QUALITATIVE_PHRASES, Profile
+from ..score_rules import fixed_leaf_score, is_directional
 from ..scoring import ScoreResult
 from .base import Context, Formula, Hit, Rule
 from .common import (
@@ -78,6 +80,59 @@ def _money(profile: Profile) -> list[Formula]:
                     per_row="project",
                 )
             )
+    return out
+
+
+# Cells that hold numbers; a unit that typed text there ("约93", a number pasted as text)
+# sees Excel leave it out of every sum and score, so it is blocking wherever it is.
+HEADER_NUMBERS = {"header.year": "年度"}
+TEXT_MESSAGE = "「{actual}」是文字，不是数字：表中的公式不按数字计算它，请改填数字"
+
+
+def _number_cell(path: str, label: str, when: Expr | None = None, **kw: Any) -> Formula:
+    x = Field(path)
+    filled = Not(IsBlank(x))
+    return Formula(
+        path,
+        filled if when is None else If(filled, when, False),
+        IsNumber(x),
+        f"{label}{TEXT_MESSAGE}",
+        f"{kw.pop('live_label', label)}应填写数字（文字不参与计算）",
+        actual=x,
+        **kw,
+    )
+
+
+def _number_cells(profile: Profile) -> list[Formula]:
+    out = [_number_cell(p, label) for p, label in HEADER_NUMBERS.items()]
+    out += [
+        _number_cell(f"funds.{line}.{col}", fund_label(line, col))
+        for line in FUND_LINES
+        for col in ("initial", "budget", "executed")
+    ]
+    row = "{row}的"
+    for key, label in (("weight", "分值"), ("score", "得分")):
+        out.append(_number_cell(f"row.{key}", row + label, per_row="indicator",
+                                live_label=f"指标的{label}"))  # fmt: skip
+    d = ROW["direction"]
+    for key, label in (("target", "年度指标值"), ("actual", "实际完成值")):
+        if open_codes(profile):  # a unit-defined row: a number wherever its 性质 is 定量
+            out.append(_number_cell(f"row.{key}", row + label, is_directional(d),
+                                    per_row="indicator", codes=open_codes(profile),
+                                    live_label=f"定量指标的{label}"))  # fmt: skip
+    measured = tuple(n.code for n in fixed_leaves(profile) if fixed_leaf_score(n, profile))
+    if measured:
+        out.append(_number_cell("row.actual", row + "实际值", per_row="indicator", codes=measured,
+                                live_label="按公式计分的指标的实际值"))  # fmt: skip
+    if profile.kind == "department":
+        out += [_number_cell(f"finance.{k}", v) for k, v in FINANCE_MONEY.items()]
+        out += [_number_cell(f"group_scores.{top.code}", f"「{top.name}」的评价得分")
+                for top in profile.indicators]  # fmt: skip
+        out.append(_number_cell("row.amount", row + "金额", per_row="income",
+                                live_label="收入金额"))  # fmt: skip
+        for col, label in PROJECT_MONEY.items():
+            out.append(_number_cell(f"row.{col}", row + label, per_row="project",
+                                    live_label=f"项目的{label}"))  # fmt: skip
     return out
 
 
@@ -223,6 +278,14 @@ def _version(filing: Filing, profile: Profile, result: ScoreResult, ctx: Context
 
 
 RULES = [
+    Rule(
+        "VAL-NUMBER-TEXT",
+        B,
+        Scope.TABLE,
+        "数字栏填写的是数字（填成文字的不参与表中的计算）",
+        "全部",
+        formulas=_number_cells,
+    ),
     Rule(
         "VAL-MONEY",
         B,

@@ -25,7 +25,6 @@ from .guard import Package, col_letter, col_number, open_package, parse_ref
 __all__ = [
     "CellFact",
     "cell_fact",
-    "check_workbook",
     "inspect_workbook",
     "normal_formula",
     "scan_sheet",
@@ -244,7 +243,8 @@ def normal_formula(text: str) -> str:
 def _normal_code(code: str) -> str:
     code = re.sub(r"_xl(?:fn|ws)\.", "", code, flags=re.I)
     code = _SHEET_QUOTE.sub(lambda m: m[1].replace("''", "'") + "!", code)
-    return re.sub(r"\s+", "", code).upper()
+    code = re.sub(r"\s+", "", code).upper()
+    return re.sub(r"\b(TRUE|FALSE)\(\)", r"\1", code)  # LibreOffice writes FALSE as FALSE()
 
 
 @dataclass(frozen=True)
@@ -446,6 +446,12 @@ class _Inspector:
         self.plan = plan_for(profile, *_sizes(pkg, profile))
         self.prep = _prepare(self.plan)
         self.where_path = {(s.sheet, s.cell): p for p, s in filing.sources.items()}
+        # rows of the lists that hold something (the reader skips blank rows)
+        self.filled = {
+            (s.sheet, int(s.cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")))
+            for p, s in filing.sources.items()
+            if s.sheet and s.cell and p.split(".", 1)[0] in ("indicators", "projects", "finance")
+        }
         self.sheet_map: dict[str, str] = {}
         self.aligned = self._align()
         self.xml: dict[str, bytes] = {}
@@ -528,6 +534,8 @@ class _Inspector:
             fact = self.scan(sheet).get((row, col))
             if fact is None or fact.formula is None:
                 typed = self.typed(sheet, row, col) if fact is None else _cached(fact)
+                if typed is None and spot.block is not None and (sheet, row) not in self.filled:
+                    continue  # a blank row inserted into a block: nothing to compute there
                 missing[spot.key] = typed
                 what = "被清空" if typed is None else f"改填了 {_shown(typed)}"
                 self.issue(
@@ -682,33 +690,21 @@ class _Inspector:
         return _with_values(self.filing, updates)
 
     def read_notes(self) -> None:
-        """The reader's notes as findings: what could not be read is blocking, what was
-        guessed is a warning; error values and the profile version have their own rules."""
-        from ..rules import integrity as I
-
+        """The reader's notes that carry a rule code become that rule's findings (what could
+        not be read is INTEG-CELL-VALUE, what was guessed INTEG-READ-NOTE); the others are
+        judged by the catalogue's own rules on the cells as the workbook holds them."""
         for note in self.notes:
-            msg = note.message
-            if "显示错误值" in msg or msg.startswith("模板按评价框架"):
+            if note.code is None:
                 continue
             m = _PLACE.match(note.place or "")
             if m is None:
                 continue
             sheet, a1, name = m[1], m[2], m[3]
             row, col = int(re.sub(r"[A-Z]", "", a1)), col_number(re.sub(r"[0-9]", "", a1))
-            blocking = any(k in msg for k in _UNREADABLE)
-            self.issue(I.CELL_VALUE if blocking else I.READ_NOTE, sheet, row, col, msg, name=name)
+            self.issue(note.code, sheet, row, col, note.message, name=name)
 
 
 _PLACE = re.compile(r"^(.+)!([A-Z]{1,3}[0-9]+)(?:（(.+)）)?$")
-# reading notes that mean a cell's content was not (or only by guess) taken as its field
-_UNREADABLE = (
-    "未能读取",
-    "之外",
-    "未填写，但该行填了其他内容",
-    "已按一级处理",
-    "应为 正向",
-    "不是 2000",
-)
 
 
 def _with_values(filing: Any, updates: dict[str, Any]) -> Any:
@@ -734,24 +730,3 @@ def inspect_workbook(path: Path, filing: Any, profile: Any, notes: list[Any]) ->
         return _Inspector(pkg, filing, profile, notes).run()
     finally:
         pkg.zip.close()
-
-
-def check_workbook(
-    path: Path, profile: Any = None, context: Any = None, *, file: str | None = None
-) -> Any:
-    """Read a workbook and run every rule, the integrity rules included → Report.
-
-    Raises InputError when the file cannot be used at all (see perfxl.workbook.guard)."""
-    from dataclasses import replace
-
-    from ..rules import Context, check
-    from .read import read_workbook_ex
-
-    filing, notes = read_workbook_ex(Path(path), profile)
-    if profile is None:
-        from ..profile import load_profile
-
-        profile = load_profile(filing.profile)
-    checked, facts = inspect_workbook(Path(path), filing, profile, notes)
-    ctx = replace(context or Context(), workbook=facts)
-    return check(checked, profile, ctx, file=file or str(path))

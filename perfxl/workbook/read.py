@@ -78,6 +78,8 @@ _COMPARATORS = (
     ("不高于", "反向"), ("不超过", "反向"), ("不多于", "反向"), ("不大于", "反向"),
     (">", "正向"), ("<", "反向"), ("=", "等于"), ("大于", "正向"), ("小于", "反向"), ("等于", "等于"),
 )  # fmt: skip
+_WORDS = frozenset({"正向", "反向", "等于", "定性"})  # 指标性质 as the formulas compare it
+NUMBER_KINDS = frozenset({"money", "score", "number", "pct", "int"})  # cells Excel computes with
 _MEASURED = ("direction", "target", "actual")  # read together: each depends on the others
 _LEVELS = {"1": 1, "一级": 1, "一": 1, "2": 2, "二级": 2, "二": 2}
 _YEAR = re.compile(r"(?<![0-9])([0-9]{4})(?![0-9])")
@@ -96,6 +98,15 @@ def _dec(value: float) -> Decimal:
     if "e" in text or value == 0:  # 1e+20 and -0.0 are not in plain form
         return parse_number(Decimal(text)) or Decimal(0)
     return Decimal(text)
+
+
+CELL_VALUE, READ_NOTE = "INTEG-CELL-VALUE", "INTEG-READ-NOTE"  # perfxl.rules.integrity
+
+
+def _unread(value: Any) -> str | None:
+    """The rule of a number cell that could not be read: text is VAL-NUMBER-TEXT's (the
+    checks see the text, as the workbook does); a number no table can hold is the cell's."""
+    return None if isinstance(value, str) else CELL_VALUE
 
 
 def _unreadable(exc: Exception, value: Any) -> str:
@@ -263,12 +274,23 @@ class _Reader:
         if err is not None:
             self.warn(place, f"显示错误值 {err}（公式出错），按未填处理：请修正公式或改填数值")
 
-    def warn(self, place: str, message: str) -> None:
-        self.problems.append(Problem(self.file, place, message))
+    def warn(self, place: str, message: str, code: str | None = None) -> None:
+        """A reading note; `code` is the rule it is a finding of when the file is checked
+        (None: another rule judges the cell, e.g. VAL-NUMBER-TEXT or INTEG-ERROR-VALUE)."""
+        self.problems.append(Problem(self.file, place, message, code))
 
     def source(self, path: str, sheet: str, cell: str, name: str) -> str:
         self.sources[path] = {"file": self.file, "sheet": sheet, "cell": cell, "name": name}
         return _place(sheet, cell, name)
+
+    def typed_text(self, path: str, kind: str, v: Any) -> None:
+        """Text the reader interprets (a number typed as text, "≥" for 正向, "一级" for 1)
+        is kept as the cell shows it: the checks see the cell as Excel computes with it,
+        so `perfxl check` and the workbook's own formulas reach the same verdict."""
+        if type(v) is not str or v == "":
+            return
+        if kind in NUMBER_KINDS or kind == "level" or (kind == "direction" and v not in _WORDS):
+            self.sources[path]["text"] = v
 
     # -- interpretation by kind ----------------------------------------------------------
     def number(
@@ -282,7 +304,7 @@ class _Reader:
             d = parse_number(v, percent=percent, cell_is_percent_format=pct_fmt)
             return in_cell_range(d, v)
         except (NumberTextError, ArithmeticError, ValueError) as exc:
-            self.warn(place, f"{label}：{_unreadable(exc, v)}，未能读取为数字")
+            self.warn(place, f"{label}：{_unreadable(exc, v)}，未能读取为数字", _unread(v))
             return None
 
     def interpret(
@@ -316,10 +338,10 @@ class _Reader:
                 amount, note = parse_amount_wanyuan(v)
                 amount = in_cell_range(amount, v)
         except (NumberTextError, ArithmeticError, ValueError) as exc:
-            self.warn(place, f"{label}：{_unreadable(exc, v)}，未能读取为金额")
+            self.warn(place, f"{label}：{_unreadable(exc, v)}，未能读取为金额", _unread(v))
             return None
         if note:
-            self.warn(place, f"{label}：{note}")
+            self.warn(place, f"{label}：{note}", READ_NOTE)
         elif amount is not None:
             self._money.append((sheet, row, col, amount, place))
         return amount
@@ -327,7 +349,7 @@ class _Reader:
     def year(self, v: Any, place: str, label: str) -> int | None:
         y = parse_year(v)
         if y is None:
-            self.warn(place, f"{label}：「{cell_text(v)}」不是 2000–2100 之间的年份")
+            self.warn(place, f"{label}：「{cell_text(v)}」不是 2000–2100 之间的年份", _unread(v))
         return y
 
     def level(self, v: Any, place: str, label: str) -> int | None:
@@ -337,6 +359,7 @@ class _Reader:
             self.warn(
                 place,
                 f"{label}：「{cell_text(v)}」应为 1（一级项目）或 2（二级项目），已按一级处理",
+                CELL_VALUE,
             )
         return lv
 
@@ -345,7 +368,9 @@ class _Reader:
         d = _DIRECTIONS.get(t)
         if d is None:
             self.warn(
-                place, f"{label}：「{cell_text(v)}」应为 正向、反向、等于 或 定性（也可写 ≥ ≤ =）"
+                place,
+                f"{label}：「{cell_text(v)}」应为 正向、反向、等于 或 定性（也可写 ≥ ≤ =）",
+                None,  # VAL-DIRECTION judges the cell as the workbook does
             )
         return d
 
@@ -372,7 +397,7 @@ class _Reader:
             num = in_cell_range(parse_number(norm, percent=True), raw)
         except NumberTextError as exc:
             if need:
-                self.warn(place, f"{label}：{exc.reason_zh}，未能读取为数字（已保留原文）")
+                self.warn(place, f"{label}：{exc.reason_zh}，未能读取为数字（已保留原文）", None)
             return None, raw or None, None
         return num, (raw if implied else None), implied
 
@@ -397,6 +422,7 @@ class _Reader:
             if v == "":
                 self.check_error(a.sheet, a.row, a.col, place)
                 continue
+            self.typed_text(cell.path, cell.kind, v)
             val = self.interpret(
                 cell.kind, v, place, cell.label or cell.path, a.sheet, a.row, a.col
             )
@@ -426,6 +452,7 @@ class _Reader:
                     f"{block.list_path}.{idx}.{c.key}", a.sheet, f"{letter}{row}", block.name
                 )
                 v = seg[c.off]
+                self.typed_text(f"{block.list_path}.{idx}.{c.key}", c.kind, v)
                 measured = indicators and c.key in _MEASURED
                 if measured:
                     raw[c.key] = (v, place, a.col + c.off)
@@ -440,7 +467,7 @@ class _Reader:
                 self.measures(obj, raw, cols, rule, a.sheet, row)
             elif "name" not in obj:
                 place = _place(a.sheet, f"{letters[0]}{row}", block.name)
-                self.warn(place, f"{cols[0].header}未填写，但该行填了其他内容")
+                self.warn(place, f"{cols[0].header}未填写，但该行填了其他内容", CELL_VALUE)
                 obj["name"] = ""
             items.append(obj)
         return items
@@ -462,7 +489,7 @@ class _Reader:
             direction = self.direction(raw["direction"][0], dplace, heads["direction"])
         elif dplace and cell_text(raw.get("actual", ("",))[0]) in QUALITATIVE_PHRASES:
             direction = "定性"
-            self.warn(dplace, "指标性质未填，按实际完成值的定性评价用语视为定性")
+            self.warn(dplace, "指标性质未填，按实际完成值的定性评价用语视为定性", READ_NOTE)
         qualitative = direction == "定性" or rule == "qualitative"
         for key in ("target", "actual"):
             v, place, col = raw.get(key, ("", "", 0))
@@ -479,7 +506,7 @@ class _Reader:
                 obj[f"{key}_text"] = text
             if key == "target" and implied and dplace and direction is None:
                 direction = implied
-                self.warn(dplace, f"指标性质未填，按年度指标值「{text}」视为{implied}")
+                self.warn(dplace, f"指标性质未填，按年度指标值「{text}」视为{implied}", READ_NOTE)
         if direction is not None:
             obj["direction"] = direction
 
@@ -488,9 +515,15 @@ class _Reader:
         tops: dict[str, list[int]] = {}
         for a in areas.values():
             tops.setdefault(a.sheet, []).append(a.row)
+        fixed = [
+            (block, cols, width)
+            for block, cols, width in plan.blocks
+            if block.list_path == "indicators" and plan.profile.kind == "department"
+        ]
+        self.between_fixed(fixed, areas)
         for block, cols, width in plan.blocks:
             if block.list_path == "indicators" and plan.profile.kind == "department":
-                continue  # one fixed row per indicator: not a list a unit extends
+                continue  # one fixed row per indicator, checked above
             a = areas[block.name]
             below = [r for r in tops[a.sheet] if r > a.last_row]
             if not below:
@@ -504,7 +537,51 @@ class _Reader:
                         _place(a.sheet, f"{col_letter(a.col)}{row}", None),
                         f"第 {row} 行在区域 {block.name} 之外（可能插在了区域最后一行之下），"
                         "未读取：请把内容移到区域之内（在区域中间插入行）",
+                        CELL_VALUE,
                     )
+
+    def between_fixed(
+        self, fixed: list[tuple[Block, tuple[_Col, ...], int]], areas: dict[str, Area]
+    ) -> None:
+        """A row typed among the fixed indicator rows of a department table (inserted between
+        two indicators) belongs to no indicator: reported where it is, never dropped."""
+        if not fixed:
+            return
+        rows = {
+            r for b, _, _ in fixed for r in range(areas[b.name].row, areas[b.name].last_row + 1)
+        }
+        block, cols, width = fixed[0]
+        a = areas[block.name]
+        grid = self.grid(a.sheet)
+        inputs = [c.off for c in cols if c.role == "input"]
+        for row in range(min(rows), max(rows) + 1):
+            if row in rows:
+                continue
+            seg = grid.segment(row, a.col, width)
+            if not _blank([seg[i] for i in inputs]):
+                self.warn(
+                    _place(a.sheet, f"{col_letter(a.col)}{row}", None),
+                    f"第 {row} 行不属于任何指标（评分表中每个三级指标只有一行，这一行可能是插入的），"
+                    "未计入评分：请把内容填到对应指标的行中，并删除这一行",
+                    CELL_VALUE,
+                )
+
+    def group_places(self, plan: _Plan, areas: dict[str, Area]) -> None:
+        """A 一级 without a cell of its own (the project table) is found where its 三级 are
+        typed: a finding about it points at the first input cell of its first block."""
+        for top in plan.profile.indicators:
+            path = f"group_scores.{top.code}"
+            if path in self.sources:
+                continue
+            for block, cols, _width in plan.blocks:
+                code = block.fixed.get("code", "")
+                if code == top.code or code.startswith(top.code + "."):
+                    a = areas[block.name]
+                    first = next(c for c in cols if c.role == "input")
+                    self.source(
+                        path, a.sheet, f"{col_letter(a.col + first.off)}{a.row}", block.name
+                    )
+                    break
 
     def yuan_slips(self) -> None:
         """A 万元 amount ~10,000× its row and column neighbours was probably typed in 元."""
@@ -514,6 +591,7 @@ class _Reader:
                 place,
                 f"金额 {v} 比同行、同列的其他金额大约一万倍，可能按元填写了"
                 "（本栏单位为万元）：请核对，若为元请除以 10000",
+                READ_NOTE,
             )
 
 
@@ -689,6 +767,7 @@ def _read(pkg: Package, given: Profile | None, limits: Limits) -> tuple[Filing, 
         items += reader.block(block, cols, width, areas[block.name], profile, len(items))
     reader.orphans(plan, areas)
     reader.yuan_slips()
+    reader.group_places(plan, areas)
 
     data = reader.data
     for list_path, items in lists.items():

@@ -53,6 +53,7 @@ __all__ = ["LOCKED_WHEN_PREFILLED", "build_workbook", "excel_ref"]
 
 CREATED = dt.datetime(2020, 1, 1)  # fixed: identical inputs give byte-identical files
 AUDIT_FIRST_ROW = 4
+AUDIT_BANNER_LAST_ROW = 20_000  # the 错误 / 提示 counts cover the 审核 sheet down to here
 # Field paths locked by lock_prefilled=True when the filing gives them: the budget figures
 # a bureau distributes. 全年执行数 / 实际支出 stay open for the unit. The identity cells
 # (header.*) are locked even when blank: a distributed copy's identity is the bureau's.
@@ -575,7 +576,9 @@ def _compile(layout: Layout, checks: list[Any]) -> Plan:
     else:
         fcells = F.department_cells(layout)
     instances, highlights = _instances(loc, checks)
-    last = AUDIT_FIRST_ROW + max(len(instances), 1) - 1
+    # a fixed range, not the rows this layout needs: the banner's formula is the same
+    # whatever the block sizes, so a workbook whose unit inserted rows still matches it
+    last = max(AUDIT_FIRST_ROW + len(instances) - 1, AUDIT_BANNER_LAST_ROW)
     res = f"'{AUDIT_SHEET}'!$D${AUDIT_FIRST_ROW}:$D${last}"
     banner = []
     for name, word in (("pf_audit_errors", "错误"), ("pf_audit_warnings", "提示")):
@@ -952,10 +955,39 @@ def _draw_audit(sh: Sheets) -> None:
     ws.conditional_format(
         rng, {"type": "cell", "criteria": "==", "value": '"通过"', "format": st.good}
     )
+    _python_only(sh, last + 1)
     ws.freeze_panes(3, 0)
     ws.autofilter(2, 0, last - 1, 5)
     ws.repeat_rows(2)
     print_setup(ws, last, 5)
+
+
+def _python_only(sh: Sheets, blank_row: int) -> None:
+    """Below the live checks (after a blank row, where the 校验 macro stops reading): the
+    rules no formula can express, so a unit knows what 校验通过 and 通过 do not cover."""
+    from ..rules import CATALOGUE
+
+    p = sh.plan.layout.profile
+    rules = [r for r in CATALOGUE if r.applies_to(p) and not r.live]
+    if not rules:
+        return
+    s, st, ws = AUDIT_SHEET, sh.st, sh.ws[AUDIT_SHEET]
+    first = blank_row + 1  # 1-based row of the note
+    sh.merge(s, f"B{first}:F{first}", PYTHON_ONLY_NOTE, st.note)
+    sh.heights[(s, first)] = 34
+    for i, rule in enumerate(rules):
+        r = first + i  # zero-based row = 1-based row below the note
+        ws.write_string(r, 1, rule.code, st.label_left)
+        ws.write_string(r, 2, rule.severity.value, st.label)
+        ws.write_string(r, 3, PYTHON_ONLY_RESULT, st.label)
+        ws.write_string(r, 4, rule.title, st.label_left)
+
+
+PYTHON_ONLY_NOTE = (
+    "以下审核规则不能写成表内公式，由财政局的 perfxl 审核（或点“评分”按钮）进行："
+    "本表和“校验”按钮的“通过”不包括它们。"
+)
+PYTHON_ONLY_RESULT = "perfxl 审核"
 
 
 def _highlights(sh: Sheets) -> None:
