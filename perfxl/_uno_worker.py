@@ -111,7 +111,7 @@ def _handle(desktop: Any, req: dict[str, Any]) -> None:
 def _edit(doc: Any, edit: dict[str, Any]) -> None:
     """One user edit, done the way Calc does it (references and names adjusted):
     {"op": "insert_rows" | "delete_rows", "sheet", "row" (1-based), "count"},
-    {"op": "copy_row", "sheet", "from", "to"} (formulas follow, as a pasted row),
+    {"op": "copy_row", "sheet", "from", "to", "cols": "C:K"} (formulas follow, as pasted),
     {"op": "set", "sheet", "cell": "G53", "number" | "text" | "formula": ...},
     {"op": "clear", "sheet", "cell"}."""
     sheet = doc.getSheets().getByName(edit["sheet"])
@@ -122,10 +122,11 @@ def _edit(doc: Any, edit: dict[str, Any]) -> None:
         sheet.getRows().insertByIndex(edit["row"] - 1, edit.get("count", 1))
     elif op == "delete_rows":
         sheet.getRows().removeByIndex(edit["row"] - 1, edit.get("count", 1))
-    elif op == "copy_row":
-        source = sheet.getRows().getByIndex(edit["from"] - 1).getRangeAddress()
-        target = sheet.getCellByPosition(0, edit["to"] - 1).getCellAddress()
-        sheet.copyRange(target, source)
+    elif op == "copy_row":  # columns "C:K" (default: the whole row), as a user selects them
+        first, _, last = edit.get("cols", "A:AMJ").partition(":")
+        source = sheet.getCellRangeByName(f"{first}{edit['from']}:{last}{edit['from']}")
+        target = sheet.getCellRangeByName(f"{first}{edit['to']}").getCellAddress()
+        sheet.copyRange(target, source.getRangeAddress())
     elif op in ("set", "clear"):
         cell = sheet.getCellRangeByName(edit["cell"])
         if op == "clear":

@@ -23,14 +23,13 @@ return them, by e-mail, on a USB stick, renamed, twice, as .xls. A round:
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -127,26 +126,6 @@ def discover(
 # ------------------------------------------------------------------ one return
 
 
-@contextlib.contextmanager
-def _capturing_reads(slot: list[Any]) -> Iterator[None]:
-    """Keep the filing check_file reads (so a return is read once, not again for its
-    identity and score): perfxl.workbook.read.read_workbook_ex is wrapped for the call."""
-    from .workbook import read as read_mod
-
-    original = read_mod.read_workbook_ex
-
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        out = original(*args, **kwargs)
-        slot.append(out[0])
-        return out
-
-    read_mod.read_workbook_ex = wrapper  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        read_mod.read_workbook_ex = original  # type: ignore[assignment]
-
-
 _CORE_MODIFIED = re.compile(rb"<dcterms:modified[^>]*>([^<]+)</dcterms:modified>")
 
 
@@ -211,24 +190,14 @@ def examine(task: tuple[str, str, str | None, str | None]) -> dict[str, Any]:
 
 
 def _examine(path: Path, shown: str, out: dict[str, Any]) -> None:
-    from .cli_check import check_file
-    from .profile import load_profile
-    from .scoring import score
+    from .verdict import check_path
 
-    slot: list[Any] = []
-    with _capturing_reads(slot):
-        report = check_file(path)
-    report.file = shown
-    if not report.usable:
+    checked = check_path(path, file=shown)  # read once: the verdict and what it was reached on
+    report = checked.report
+    if not report.usable or checked.filing is None:
         out["problems"] = [(f"{p.place}：" if p.place else "") + p.message for p in report.problems]
         return
-    if slot:
-        filing = slot[0]
-    else:  # check_file read it some other way: read it again (identity and score)
-        from .workbook.read import read_workbook
-
-        filing = read_workbook(path)
-    profile = load_profile(filing.profile)
+    filing = checked.filing
     h = filing.header
     s = report.summary()
     out.update(
@@ -254,9 +223,8 @@ def _examine(path: Path, shown: str, out: dict[str, Any]) -> None:
         groups=[],
         execution_rate=None,
     )
-    try:
-        result = score(filing, profile)
-    except Exception:  # a score that cannot be computed leaves the columns blank
+    result = checked.result
+    if result is None:
         return
     out.update(
         total=_dec(result.total),

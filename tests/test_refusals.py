@@ -235,3 +235,28 @@ def test_missing_year_is_unusable(tmp_path):
     )
     msg = refused(p)
     assert "年度" in msg and f"{FORM}!A2" in msg
+
+
+def test_an_empty_last_row_is_not_a_used_range(tmp_path):
+    """LibreOffice writes an empty <row r="1048576"> after a row is deleted: nothing is
+    there, so the workbook is read, not refused as too large."""
+    import zipfile
+
+    from perfxl.filing_io import load_filing
+    from perfxl.profile import load_profile
+    from perfxl.workbook.read import read_workbook
+    from perfxl.workbook.write import build_workbook
+    from tests.conftest import PROJECT_EXAMPLE
+
+    f = load_filing(PROJECT_EXAMPLE)
+    src = build_workbook(load_profile(f.profile), tmp_path / "a.xlsx", f)
+    dst = tmp_path / "b.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(
+                    b"</sheetData>", b'<row r="1048576" ht="12.8"></row></sheetData>'
+                )
+            zout.writestr(item, data)
+    assert len(read_workbook(dst).indicators) == len(f.indicators)

@@ -337,7 +337,7 @@ def _prepare(plan: Any) -> _Prepared:
         mirror = fc if id(fc) in mirrored else None
         spots.append(_Spot(key, fc.text, label, name, block, off, _refs(fc.text, fc.sheet), mirror))
     prepared = _Prepared(tuple(spots), tuple(inputs), names)
-    if len(_PREPARED) > 64:
+    if len(_PREPARED) > 256:
         _PREPARED.clear()
     _PREPARED[id(plan)] = (plan, prepared)
     return prepared
@@ -439,11 +439,11 @@ def _field_value(v: Any) -> Any:
 class _Inspector:
     def __init__(self, pkg: Package, filing: Any, profile: Any, notes: list[Any]) -> None:
         from ..rules.integrity import WorkbookFacts
-        from .write import plan_for
+        from .write import formula_cells
 
         self.pkg, self.filing, self.profile, self.notes = pkg, filing, profile, notes
         self.facts = WorkbookFacts(pkg.file)
-        self.plan = plan_for(profile, *_sizes(pkg, profile))
+        self.plan = formula_cells(profile, *_sizes(pkg, profile))
         self.prep = _prepare(self.plan)
         self.where_path = {(s.sheet, s.cell): p for p, s in filing.sources.items()}
         # rows of the lists that hold something (the reader skips blank rows)

@@ -428,7 +428,10 @@ def _too_big(area: Area, limits: Limits) -> bool:
 
 # Literal-led patterns (fast); a stray match elsewhere can only widen the estimate.
 _R_COL = re.compile(rb"r=\"\$?([A-Za-z]{1,3})\$?[0-9]")
-_R_ROW = re.compile(rb"r=\"\$?[A-Za-z]{0,3}\$?([0-9]{1,9})\"")
+_R_ROW = re.compile(rb"r=\"\$?[A-Za-z]{1,3}\$?([0-9]{1,9})\"")  # a cell's row
+# a row element's number, when cells follow (an empty row, as LibreOffice writes one at
+# row 1,048,576 after a row is deleted, holds nothing a reader builds)
+_ROW_WITH_CELLS = re.compile(rb"<row\b[^>]*?\sr=\"([0-9]{1,9})\"[^>]*(?<!/)>\s*<(?:\w+:)?c[\s>/]")
 _ROW_R = re.compile(rb"<row\b[^>]*?\sr=\"")
 _CELL_OPEN = (b"<c ", b"<c>", b"<c/", b":c ", b":c>", b"<c\t", b"<c\n", b"<c\r")
 _CHUNK = MB
@@ -468,6 +471,7 @@ def scan_extent(pkg: Package, part: str, sheet: str = "") -> Extent:
                 placed += len(got)
                 cols.update(got)
                 rows.update(_R_ROW.findall(view))
+                rows.update(_ROW_WITH_CELLS.findall(view))
                 row_tags += view.count(b"<row ") + view.count(b"<row>")
                 row_refs += len(_ROW_R.findall(view))
                 if not chunk:

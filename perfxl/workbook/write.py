@@ -569,13 +569,50 @@ def plan_for(
     return plan
 
 
-def _compile(layout: Layout, checks: list[Any]) -> Plan:
+@dataclass
+class FormulaCells:
+    """A layout's formula cells without the 审核 sheet: what reading a returned workbook
+    needs (which cells must hold which formula, and their Python mirrors). Cheap: no live
+    check is compiled."""
+
+    layout: Layout
+    loc: Locator
+    fcells: list[FCell]
+    banner: list[FCell]
+
+
+_CELLS: dict[tuple[Any, ...], tuple[Profile, FormulaCells]] = {}
+
+
+def formula_cells(
+    profile: Profile, rows_per_group: int | dict[str, int], project_rows: int, income_rows: int
+) -> FormulaCells:
+    """The formula cells of the profile's layout with these block sizes (memoised)."""
+    rkey = (
+        tuple(sorted(rows_per_group.items()))
+        if isinstance(rows_per_group, dict)
+        else rows_per_group
+    )
+    key = (id(profile), rkey, project_rows, income_rows)
+    hit = _CELLS.get(key)
+    if hit is not None and hit[0] is profile:
+        return hit[1]
+    layout = layout_for(
+        profile, rows_per_group=rows_per_group, project_rows=project_rows, income_rows=income_rows
+    )
+    cells = _formula_cells(layout, [])
+    if len(_CELLS) > 256:
+        _CELLS.clear()
+    _CELLS[key] = (profile, cells)
+    return cells
+
+
+def _formula_cells(layout: Layout, instances: list[Instance]) -> FormulaCells:
     loc = Locator(layout)
     if layout.profile.kind == "project":
         fcells = F.project_cells(layout)
     else:
         fcells = F.department_cells(layout)
-    instances, highlights = _instances(loc, checks)
     # a fixed range, not the rows this layout needs: the banner's formula is the same
     # whatever the block sizes, so a workbook whose unit inserted rows still matches it
     last = max(AUDIT_FIRST_ROW + len(instances) - 1, AUDIT_BANNER_LAST_ROW)
@@ -601,10 +638,15 @@ def _compile(layout: Layout, checks: list[Any]) -> Plan:
         )
     for fc in [*fcells, *banner]:
         F.checked(fc.text)
-    return Plan(layout, loc, fcells, instances, highlights, banner)
+    return FormulaCells(layout, loc, fcells, banner)
 
 
-# ------------------------------------------------------------------ checks → 审核 rows
+def _compile(layout: Layout, checks: list[Any]) -> Plan:
+    loc = Locator(layout)
+    instances, highlights = _instances(loc, checks)
+    cells = _formula_cells(layout, instances)
+    return Plan(layout, loc, cells.fcells, instances, highlights, cells.banner)
+
 
 _SEVERITY = {"error": "强制性", "强制性": "强制性", "blocking": "强制性", "warning": "提示性",
              "提示性": "提示性", "hint": "提示性"}  # fmt: skip
@@ -851,7 +893,7 @@ def build_workbook(
     return path
 
 
-def _constants(plan: Plan, ctx: Ctx) -> None:
+def _constants(plan: Plan | FormulaCells, ctx: Ctx) -> None:
     """Constant cells the checks may refer to (weights, helper cells), as values."""
     layout = plan.layout
     p = layout.profile

@@ -1,0 +1,263 @@
+"""One verdict: on a corpus of workbooks edited the way units edit them, the live 审核
+sheet, the 校验 macro, the 评分 button and `perfxl check` agree, rule by rule.
+
+The corpus is built here: for every shipped profile a clean, complete workbook (.xlsm with
+the buttons), then each mistake typed, inserted or deleted by LibreOffice itself (so names
+and references move as in an office suite) and recalculated by it. For every file and
+every live rule of its profile, four verdicts are compared:
+
+* the live 审核 sheet as LibreOffice computed it (a rule fails if any of its rows says
+  错误/提示);
+* the 校验 macro run in LibreOffice (the codes it lists on 审核结果);
+* the 评分 button (perfxl.excel.score_button on the file: the codes it lists);
+* `perfxl check` (perfxl.verdict.check_path: the codes of its open findings).
+
+Every rule must get the same verdict from all four, clean files must show no error
+anywhere, and each mistake must be caught by the rule it is about. The agreement figures
+are printed (run with -s to see them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from perfxl.excel import FileBook, score_button
+from perfxl.filing_io import load_filing
+from perfxl.model import Filing
+from perfxl.office import Office
+from perfxl.profile import load_profile
+from perfxl.rules import live_checks
+from perfxl.verdict import check_path
+from perfxl.workbook.buttons import FIRST_ROW, MESSAGES
+from perfxl.workbook.layout import AUDIT_SHEET, layout_for
+from perfxl.workbook.read import read_workbook
+from tests.check_helpers import wuhan_full
+from tests.conftest import PROJECT_EXAMPLE
+from tests.test_macros_office import VALIDATE, listing, marker, sheet
+from tests.test_mutations import guangdong_full
+from tests.test_vba import build_xlsm, vba_bin  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.office
+D = Decimal
+RESULT = MESSAGES["result_sheet"]
+
+BOOKS = {
+    "project": lambda: load_filing(PROJECT_EXAMPLE),
+    "hubei": lambda: Filing.model_validate(wuhan_full()),
+    "guangdong": guangdong_full,
+}
+
+
+@dataclass(frozen=True)
+class Edit:
+    """A user's edit of the cell holding a field (or of the row holding it)."""
+
+    path: str
+    op: str  # set | clear | insert_below | copy_below | delete_row
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class Mistake:
+    id: str
+    book: str
+    edits: tuple[Edit, ...]
+    caught_by: frozenset[str] = field(default_factory=frozenset)  # rule codes it must fail
+
+
+def M(id: str, book: str, *edits: Edit, caught_by: tuple[str, ...] = ()) -> Mistake:
+    return Mistake(id, book, edits, frozenset(caught_by))
+
+
+MISTAKES = [
+    # ---- project-2020
+    M("p-text-in-number", "project", Edit("indicators.0.actual", "set", "约93"),
+      caught_by=("VAL-NUMBER-TEXT", "ARITH-TOTAL")),
+    M("p-yuan", "project", Edit("funds.total.budget", "set", 4_892_700),
+      caught_by=("ARITH-FUND-SUM",)),
+    M("p-score-over-weight", "project", Edit("indicators.0.score", "set", 12),
+      caught_by=("ARITH-SCORE-RANGE", "ARITH-IND-SCORE")),
+    M("p-broken-sum", "project", Edit("funds.fiscal.budget", "set", 1),
+      caught_by=("ARITH-FUND-SUM",)),
+    M("p-formula-overwritten", "project", Edit("funds.total.rate", "set", 99.5),
+      caught_by=("ARITH-EXEC-RATE",)),
+    M("p-grade-typed", "project", Edit("grade", "set", "良"), caught_by=("ARITH-GRADE",)),
+    M("p-blank-explanation", "project", Edit("indicators.1.explanation", "clear"),
+      caught_by=("COMP-EXPLAIN-SCORE",)),
+    M("p-band", "project", Edit("indicators.9.score", "set", 9), caught_by=("ARITH-QUAL-BAND",)),
+    M("p-blank-row-inserted", "project", Edit("indicators.0.name", "insert_below")),
+    M("p-row-copied", "project", Edit("indicators.0.name", "copy_below"),
+      caught_by=("ARITH-WEIGHT-TOTAL",)),
+    M("p-row-deleted", "project", Edit("indicators.2.name", "delete_row"),
+      caught_by=("ARITH-WEIGHT-TOTAL",)),
+    M("p-tie", "project", Edit("indicators.0.target", "set", 6), Edit("indicators.0.actual", "set", 0.71),
+      Edit("indicators.0.weight", "set", 3), Edit("indicators.0.score", "set", 0.36),
+      caught_by=("ARITH-WEIGHT-TOTAL",)),
+    # ---- dept-hubei (Wuhan 2020, complete)
+    M("h-text-in-number", "hubei", Edit("finance.income.1.amount", "set", "233.46万"),
+      caught_by=("VAL-NUMBER-TEXT", "XT-INCOME-SUM")),
+    M("h-yuan", "hubei", Edit("finance.basic", "set", 16_821_700),
+      caught_by=("XT-EXPENDITURE-SUM",)),
+    M("h-group-over-weight", "hubei", Edit("group_scores.2", "set", 31),
+      caught_by=("ARITH-SCORE-RANGE",)),
+    M("h-broken-sum", "hubei", Edit("projects.2.spent", "set", 390),
+      caught_by=("XT-PROJECT-PARENT-SUM",)),
+    M("h-share-typed", "hubei", Edit("finance.basic_share", "set", 50), caught_by=("XT-SHARES",)),
+    M("h-project-row-inserted", "hubei", Edit("projects.0.name", "insert_below")),
+    M("h-project-row-copied", "hubei", Edit("projects.4.name", "copy_below"),
+      caught_by=("XT-PROJECTS-SUM",)),
+    # ---- dept-guangdong
+    M("g-score-over-weight", "guangdong", Edit("indicators.0.score", "set", 21),
+      caught_by=("ARITH-SCORE-RANGE",)),
+    M("g-blank-explanation", "guangdong", Edit("indicators.1.explanation", "clear"),
+      caught_by=("COMP-EXPLAIN-SCORE",)),
+    M("g-grade-typed", "guangdong", Edit("grade", "set", "良"), caught_by=("ARITH-GRADE",)),
+    M("g-text-score", "guangdong", Edit("indicators.3.score", "set", "四分"),
+      caught_by=("VAL-NUMBER-TEXT",)),
+    M("g-parent-sum", "guangdong", Edit("projects.1.spent", "set", 100),
+      caught_by=("XT-PROJECT-PARENT-SUM",)),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def lo() -> Iterator[Office]:
+    from tests.office_fixture import require_office
+
+    require_office()
+    with Office(timeout=120) as office:
+        yield office
+
+
+@pytest.fixture(scope="module")
+def clean(lo: Office, vba_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:  # noqa: F811
+    folder = tmp_path_factory.mktemp("one-verdict")
+    out = {}
+    for key, make in BOOKS.items():
+        f = make()
+        built = build_xlsm(load_profile(f.profile), folder / f"{key}.built.xlsm", f, vba_bin)
+        out[key] = lo.recalculate(built, folder / f"{key}.xlsm")
+    return out
+
+
+def uno_edits(book: Path, edits: tuple[Edit, ...]) -> list[dict[str, Any]]:
+    """The user's edits as LibreOffice edits (a field's cell; rows by its row)."""
+    filing = read_workbook(book)
+    out: list[dict[str, Any]] = []
+    for e in edits:
+        src = filing.where(e.path)
+        assert src is not None and src.sheet and src.cell, e.path
+        row = int(src.cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+        base = {"sheet": src.sheet}
+        if e.op == "set":
+            kind = "text" if isinstance(e.value, str) else "number"
+            out.append({**base, "op": "set", "cell": src.cell, kind: e.value})
+        elif e.op == "clear":
+            out.append({**base, "op": "clear", "cell": src.cell})
+        elif e.op == "insert_below":
+            out.append({**base, "op": "insert_rows", "row": row + 1, "count": 1})
+        elif e.op == "copy_below":  # the row's cells of the table, as a user selects them
+            out.append({**base, "op": "insert_rows", "row": row + 1, "count": 1})
+            out.append({**base, "op": "copy_row", "from": row, "to": row + 1,
+                        "cols": columns(filing.profile, e.path)})  # fmt: skip
+        elif e.op == "delete_row":
+            out.append({**base, "op": "delete_rows", "row": row, "count": 1})
+    return out
+
+
+def columns(profile_id: str, path: str) -> str:
+    """The columns of the table a row path belongs to ("C:K")."""
+    table = path.rsplit(".", 2)[0]
+    block = next(b for b in layout_for(load_profile(profile_id)).blocks if b.list_path == table)
+    return f"{block.columns[0].letter}:{block.columns[-1].letter}"
+
+
+# ------------------------------------------------------------------ the four verdicts
+
+
+def live_failures(path: Path) -> set[str]:
+    audit = sheet(path, AUDIT_SHEET)
+    head = next(i for i, r in enumerate(audit) if r and r[0] == "序号")
+    col = {h: i for i, h in enumerate(audit[head])}
+    out = set()
+    for r in audit[head + 1 :]:
+        if not r or r[0] == "":
+            break  # the live checks end at the first blank row
+        if r[col["结果"]] in ("错误", "提示"):
+            out.add(str(r[col["编码"]]))
+    return out
+
+
+def macro_failures(lo: Office, path: Path) -> set[str]:
+    out = lo.run_macro(path, path.with_name(path.stem + ".validated.xlsm"), VALIDATE)
+    listed = listing(out)
+    assert marker(out) == len(listed), "the 校验 macro did not run to its end"
+    return {str(r[1]) for r in listed}
+
+
+def button_failures(path: Path) -> set[str]:
+    out = path.with_name(path.stem + ".scored.xlsm")
+    book = FileBook(path, out)
+    score_button(book)
+    rows = sheet(out, RESULT)[FIRST_ROW - 1 :]
+    return {
+        str(r[1])
+        for r in rows
+        if r and r[0] != "" and r[2] in ("强制性", "提示性")  # 提示性（已说明） is not open
+    }
+
+
+def check_failures(path: Path) -> tuple[set[str], Any]:
+    report = check_path(path).report
+    assert report.usable, report.problems
+    return {f.code for f in report.findings if not f.explained}, report
+
+
+AGREEMENT: dict[str, list[int]] = {}  # file → [rules compared, rules agreeing]
+
+
+def verdicts(lo: Office, path: Path) -> dict[str, set[str]]:
+    filing = read_workbook(path)
+    live_codes = {lc.code for lc in live_checks(load_profile(filing.profile))}
+    python, _report = check_failures(path)
+    out = {
+        "审核表": live_failures(path),
+        "校验": macro_failures(lo, path),
+        "评分": button_failures(path) & live_codes,
+        "perfxl check": python & live_codes,
+    }
+    agree = sum(1 for code in live_codes if len({code in v for v in out.values()}) == 1)
+    AGREEMENT[path.stem] = [len(live_codes), agree]
+    return out
+
+
+def test_clean_workbooks_show_no_error_anywhere(lo: Office, clean: dict[str, Path]) -> None:
+    for key, path in clean.items():
+        v = verdicts(lo, path)
+        assert all(not codes for codes in v.values()), (key, v)
+        assert check_path(path).report.valid
+
+
+@pytest.mark.parametrize("m", MISTAKES, ids=lambda m: m.id)
+def test_four_verdicts_agree(lo: Office, clean: dict[str, Path], m: Mistake) -> None:
+    src = clean[m.book]
+    path = lo.edit(src, src.with_name(f"{m.id}.xlsm"), uno_edits(src, m.edits))
+    v = verdicts(lo, path)
+    assert v["审核表"] == v["校验"] == v["评分"] == v["perfxl check"], v
+    assert m.caught_by <= v["perfxl check"] | check_failures(path)[0], (m.caught_by, v)
+
+
+def test_agreement_figures() -> None:
+    """Printed for the record (pytest -s); every compared rule agreed in the tests above."""
+    if not AGREEMENT:
+        pytest.skip("run with the corpus tests above")
+    files = len(AGREEMENT)
+    rules = sum(n for n, _ in AGREEMENT.values())
+    agree = sum(a for _, a in AGREEMENT.values())
+    print(f"\n一致性：{files} 份工作簿，{rules} 项（文件 × 可写成公式的规则），四方一致 {agree} 项")
+    assert agree == rules
