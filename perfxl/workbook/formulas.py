@@ -46,7 +46,7 @@ from ..score_rules import capped_total as capped_total_rule
 from ..score_rules import execution_score as execution_score_rule
 from ..scoring import grade as grade_in_python
 from ..scoring import percent, rate_score
-from .layout import DEPT_INDICATOR_COLUMNS, PROJECT_COLUMNS, Block, Layout
+from .layout import DEPT_INDICATOR_COLUMNS, PROJECT_COLUMNS, Block, Layout, code_name
 
 if TYPE_CHECKING:
     from .write import Ctx
@@ -295,60 +295,74 @@ class FCell:
     value: Callable[[Ctx], Any]
 
 
+def _at(layout: Layout, name: str) -> tuple[str, int, str]:
+    """(sheet, row, column letter) of a named cell: layout.py says where everything is."""
+    c = layout.cell(name)
+    return c.sheet, digits(c.ref), letters(c.ref)
+
+
 def project_cells(layout: Layout) -> list[FCell]:
     p = layout.profile
     s = layout.form_sheet
     exec_node = next(
         n for _, n in p.walk() if n.rule is not None and n.rule.kind == "execution_rate"
     )
+    _, fr, B = _at(layout, "pf_funds_total_budget")
+    E, G = _at(layout, "pf_funds_total_executed")[2], _at(layout, "pf_funds_total_rate")[2]
+    H, X = _at(layout, "pf_funds_total_score")[2], _at(layout, "pf_exec_recomputed")[2]
+    col = {c.key: c.letter for c in PROJECT_COLUMNS}
+    T, S, K = col["target"], col["score"], col["recomputed"]
+    _, t, TI = _at(layout, "pf_total_score")
+    TJ, TK = _at(layout, "pf_grade")[2], _at(layout, "pf_total_recomputed")[2]
+    _, g, GK = _at(layout, "pf_grade_recomputed")
     out = [
-        FCell(s, 6, "G", rate("$D$6", "$E$6"), ("pct", "form"),
-              lambda ctx: _rate(ctx.num(s, 6, "D"), ctx.num(s, 6, "E"))),
+        FCell(s, fr, G, rate(f"${B}${fr}", f"${E}${fr}"), ("pct", "form"),
+              lambda ctx: _rate(ctx.num(s, fr, B), ctx.num(s, fr, E))),
     ]  # fmt: skip
-    funds = {"funds.total.budget": "$D$6", "funds.total.executed": "$E$6"}
+    funds = {"funds.total.budget": f"${B}${fr}", "funds.total.executed": f"${E}${fr}"}
     exec_text = execution_score(p, exec_node, funds)
 
     def exec_value(ctx: Ctx) -> Any:
-        return ctx.nodes[exec_node.code].score if isnum(ctx.get(s, 6, "G")) else ""
+        return ctx.nodes[exec_node.code].score if isnum(ctx.get(s, fr, G)) else ""
 
-    out.append(FCell(s, 6, "H", exec_text, ("score", "form"), exec_value))
-    out.append(FCell(s, 6, "K", exec_text, ("score", "check"), exec_value))
+    out.append(FCell(s, fr, H, exec_text, ("score", "form"), exec_value))
+    out.append(FCell(s, fr, X, exec_text, ("score", "check"), exec_value))
     blocks = [b for b in layout.blocks if b.list_path == "indicators"]
     first, last = blocks[0].first_row, blocks[-1].last_row
     for b in blocks:
         for r in block_rows(b):
             out.append(
-                FCell(s, r, "K", project_row(p, r), ("score", "check"),
+                FCell(s, r, K, project_row(p, r), ("score", "check"),
                       lambda ctx, r=r: ctx.indicator_score(s, r))
             )  # fmt: skip
-    t = digits(layout.cell("pf_total_score").ref)
-    stated = f"$I${first}:$I${last}"
+    stated = f"${S}${first}:${S}${last}"
 
     def stated_total(ctx: Ctx) -> Any:
-        nums = _numbers([ctx.get(s, 6, "H"), *ctx.span(s, range(first, last + 1), "I")])
+        nums = _numbers([ctx.get(s, fr, H), *ctx.span(s, range(first, last + 1), S)])
         return r2(sum(nums, Decimal(0))) if nums else ""
 
-    inputs = ("D6:E6", f"F{first}:I{last}")
+    inputs = (f"{B}{fr}:{E}{fr}", f"{T}{first}:{S}{last}")
+    input_cols = "".join(c.letter for c in PROJECT_COLUMNS if T <= c.letter <= S)
 
     def nodata(ctx: Ctx) -> bool:
         vals = [
-            ctx.get(s, 6, "D"),
-            ctx.get(s, 6, "E"),
-            *ctx.span(s, range(first, last + 1), "FGHI"),
+            ctx.get(s, fr, B),
+            ctx.get(s, fr, E),
+            *ctx.span(s, range(first, last + 1), input_cols),
         ]
         return not _numbers(vals)
 
     out += [
-        FCell(s, t, "I", unless_empty(["$H$6", stated], f"ROUND(SUM($H$6,{stated}),2)"),
+        FCell(s, t, TI, unless_empty([f"${H}${fr}", stated], f"ROUND(SUM(${H}${fr},{stated}),2)"),
               ("score", "form"), stated_total),
-        FCell(s, t, "J", f'IF(ISNUMBER($I${t}),{grade(p, f"$I${t}")},"")', ("grade", "form"),
-              lambda ctx: _grade(p, ctx.get(s, t, "I"))),
-        FCell(s, t, "K",
+        FCell(s, t, TJ, f'IF(ISNUMBER(${TI}${t}),{grade(p, f"${TI}${t}")},"")', ("grade", "form"),
+              lambda ctx: _grade(p, ctx.get(s, t, TI))),
+        FCell(s, t, TK,
               unless_empty([_abs(a) for a in inputs],
-                             capped_total(p, f"SUM($K$6,$K${first}:$K${last})", "$G$6")),
+                           capped_total(p, f"SUM(${X}${fr},${K}${first}:${K}${last})", f"${G}${fr}")),
               ("score", "check"), lambda ctx: "" if nodata(ctx) else ctx.result.total),
-        FCell(s, t + 1, "K", f'IF(ISNUMBER($K${t}),{grade(p, f"$K${t}")},"")', ("grade", "check"),
-              lambda ctx: _grade(p, ctx.get(s, t, "K"))),
+        FCell(s, g, GK, f'IF(ISNUMBER(${TK}${t}),{grade(p, f"${TK}${t}")},"")', ("grade", "check"),
+              lambda ctx: _grade(p, ctx.get(s, t, TK))),
     ]  # fmt: skip
     return out
 
@@ -364,39 +378,49 @@ def _grade(p: Profile, total: Any) -> str:
 
 def department_cells(layout: Layout) -> list[FCell]:
     p = layout.profile
-    info, form = "基本信息", layout.form_sheet
+    form = layout.form_sheet
+    info, fr_i, FB = _at(layout, "pf_funds_total_initial")
+    fr_b, fr_e = _at(layout, "pf_funds_total_budget")[1], _at(layout, "pf_funds_total_executed")[1]
+    _, fr_r, FR = _at(layout, "pf_funds_total_rate")
+    _, fr_ri, FRI = _at(layout, "pf_rate_initial")
+
+    def fund(row: int) -> str:
+        return f"${FB}${row}"
+
     out = [
-        FCell(info, 11, "B", rate("$B$9", "$B$10"), ("pct", "form"),
-              lambda ctx: _rate(ctx.num(info, 9, "B"), ctx.num(info, 10, "B"))),
-        FCell(info, 12, "B", rate("$B$8", "$B$10"), ("pct", "form"),
-              lambda ctx: _rate(ctx.num(info, 8, "B"), ctx.num(info, 10, "B"))),
+        FCell(info, fr_r, FR, rate(fund(fr_b), fund(fr_e)), ("pct", "form"),
+              lambda ctx: _rate(ctx.num(info, fr_b, FB), ctx.num(info, fr_e, FB))),
+        FCell(info, fr_ri, FRI, rate(fund(fr_i), fund(fr_e)), ("pct", "form"),
+              lambda ctx: _rate(ctx.num(info, fr_i, FB), ctx.num(info, fr_e, FB))),
     ]  # fmt: skip
-    money = layout.cell("pf_fin_basic").sheet
-    total = layout.cell("pf_fin_expenditure_total")
-    for name in ("pf_fin_basic_share", "pf_fin_project_share"):
-        c = layout.cell(name)
-        r, part = digits(c.ref), f"$B${digits(c.ref)}"
+    money, tr, TC = _at(layout, "pf_fin_expenditure_total")
+    for name, part in (("pf_fin_basic_share", "pf_fin_basic"), ("pf_fin_project_share", "pf_fin_project")):
+        _, r, SC = _at(layout, name)
+        _, pr_, PC = _at(layout, part)
         out.append(
-            FCell(money, r, "C", rate(_abs_cell(total.ref), part), ("pct", "form"),
-                  lambda ctx, r=r: _rate(ctx.num(money, digits(total.ref), "B"), ctx.num(money, r, "B")))
+            FCell(money, r, SC, rate(f"${TC}${tr}", f"${PC}${pr_}"), ("pct", "form"),
+                  lambda ctx, pr_=pr_, PC=PC: _rate(ctx.num(money, tr, TC), ctx.num(money, pr_, PC)))
         )  # fmt: skip
     plist = next(b for b in layout.blocks if b.list_path == "projects")
     ps = plist.sheet
+    pc = {c.key: c.letter for c in plist.columns}
     for r in block_rows(plist):
         out.append(
-            FCell(ps, r, "G", rate(f"$E{r}", f"$F{r}"), ("pct", "form"),
-                  lambda ctx, r=r: _rate(ctx.num(ps, r, "E"), ctx.num(ps, r, "F")))
+            FCell(ps, r, pc["rate"], rate(f"${pc['adjusted']}{r}", f"${pc['spent']}{r}"), ("pct", "form"),
+                  lambda ctx, r=r: _rate(ctx.num(ps, r, pc["adjusted"]), ctx.num(ps, r, pc["spent"])))
         )  # fmt: skip
     pr = plist.last_row + 1
-    levels = f"$B${plist.first_row}:$B${plist.last_row}"
-    for col in "DEF":
+    LV = pc["level"]
+    levels = f"${LV}${plist.first_row}:${LV}${plist.last_row}"
+    for key in ("initial", "adjusted", "spent"):
+        col = pc[key]
         rng = f"{col}${plist.first_row}:{col}${plist.last_row}"
 
         def total_of(ctx: Ctx, col: str = col) -> Any:
             vals = [
                 ctx.get(ps, r, col)
                 for r in block_rows(plist)
-                if not (isnum(ctx.get(ps, r, "B")) and as_decimal(ctx.get(ps, r, "B")) == 2)
+                if not (isnum(ctx.get(ps, r, LV)) and as_decimal(ctx.get(ps, r, LV)) == 2)
             ]
             nums = _numbers(vals)
             if not _numbers(ctx.span(ps, block_rows(plist), col)):
@@ -408,39 +432,49 @@ def department_cells(layout: Layout) -> list[FCell]:
                   ("money", "form"), total_of)
         )  # fmt: skip
     # 评分表
+    ic = {c.key: c.letter for c in DEPT_INDICATOR_COLUMNS}
+    A, S, EX, K = ic["actual"], ic["score"], ic["explanation"], ic["recomputed"]
     leaf_blocks = [b for b in layout.blocks if b.list_path == "indicators"]
     first, last = leaf_blocks[0].first_row, leaf_blocks[-1].last_row
-    rate_ref = "'基本信息'!$B$11"
-    funds = {"funds.total.budget": "'基本信息'!$B$9", "funds.total.executed": "'基本信息'!$B$10"}
+    on_info = f"'{info}'!"
+    rate_ref = f"{on_info}${FR}${fr_r}"
+    funds = {
+        "funds.total.budget": f"{on_info}{fund(fr_b)}",
+        "funds.total.executed": f"{on_info}{fund(fr_e)}",
+    }
     row_of = {b.fixed["code"]: b.first_row for b in leaf_blocks}
     for b in leaf_blocks:
         node = p.node(b.fixed["code"])
         assert node is not None
         r = b.first_row
-        text = dept_leaf(p, node, r, funds, f"$F{r}:$H{r}")
+        text = dept_leaf(p, node, r, funds, f"${A}{r}:${EX}{r}")
         is_exec = node.rule is not None and node.rule.kind == "execution_rate"
 
         def leaf_value(ctx: Ctx, r: int = r, node: Node = node, is_exec: bool = is_exec) -> Any:
             if is_exec:
-                if not (isnum(ctx.get(info, 11, "B")) or isnum(ctx.get(form, r, "F"))):
+                if not (isnum(ctx.get(info, fr_r, FR)) or isnum(ctx.get(form, r, A))):
                     return ""
                 if node.code not in ctx.nodes:  # its 一级 is scored from the stated score
-                    return _exec_points(p, ctx, node, ctx.get(form, r, "F"))
-            elif not any(v is not None for v in ctx.span(form, [r], "FGH")):
+                    return _exec_points(p, ctx, node, ctx.get(form, r, A))
+            elif not any(v is not None for v in ctx.span(form, [r], A + S + EX)):
                 return ""
             return ctx.nodes[node.code].score
 
-        out.append(FCell(form, r, "I", text, ("score", "check"), leaf_value))
+        out.append(FCell(form, r, K, text, ("score", "check"), leaf_value))
     groups = [(top, layout.group_rows[top.code]) for top in p.indicators]
     g0, g1 = groups[0][1], groups[-1][1]
-    nodata_args = ["'基本信息'!$B$9:$B$10", f"$F${first}:$G${last}", f"$C${g0}:$C${g1}"]
+    top0 = code_name(p.indicators[0].code)
+    GS = _at(layout, f"pf_group_{top0}_score")[2]
+    GD, GE = _at(layout, f"pf_group_{top0}_recomputed")[2], _at(layout, f"pf_group_{top0}_grade")[2]
+    nodata_args = [f"{on_info}{fund(fr_b)}:{fund(fr_e)}", f"${A}${first}:${S}${last}",
+                   f"${GS}${g0}:${GS}${g1}"]  # fmt: skip
 
     def nodata(ctx: Ctx) -> bool:
         vals = [
-            ctx.get(info, 9, "B"),
-            ctx.get(info, 10, "B"),
-            *ctx.span(form, range(first, last + 1), "FG"),
-            *ctx.span(form, range(g0, g1 + 1), "C"),
+            ctx.get(info, fr_b, FB),
+            ctx.get(info, fr_e, FB),
+            *ctx.span(form, range(first, last + 1), A + S),
+            *ctx.span(form, range(g0, g1 + 1), GS),
         ]
         return not _numbers(vals)
 
@@ -448,46 +482,49 @@ def department_cells(layout: Layout) -> list[FCell]:
     for top, g in groups:
         rows = [row_of[leaf.code] for leaf in leaves(top)]
         a, z = min(rows), max(rows)
-        stated_terms.append(f"IF(ISNUMBER($C${g}),$C${g},SUM($G${a}:$G${z}))")
-        text = group_score(top.weight or Decimal(0), f"$C{g}", f"$F${a}:$H${z}", f"$I${a}:$I${z}")
+        stated_terms.append(f"IF(ISNUMBER(${GS}${g}),${GS}${g},SUM(${S}${a}:${S}${z}))")
+        text = group_score(top.weight or Decimal(0), f"${GS}{g}", f"${A}${a}:${EX}${z}",
+                           f"${K}${a}:${K}${z}")  # fmt: skip
         out.append(
-            FCell(form, g, "D", unless_empty(nodata_args, text), ("score", "form"),
+            FCell(form, g, GD, unless_empty(nodata_args, text), ("score", "form"),
                   lambda ctx, code=top.code: "" if nodata(ctx) else ctx.nodes[code].score)
         )  # fmt: skip
         if p.options.group_grades and top.weight:
-            by_rate = _self(group_grade(p, _v(f"$D{g}"), top.weight))
+            by_rate = _self(group_grade(p, _v(f"${GD}{g}"), top.weight))
             out.append(
-                FCell(form, g, "E", f'IF(ISNUMBER($D{g}),{by_rate},"")', ("grade", "plain"),
-                      lambda ctx, code=top.code, g=g: ctx.nodes[code].grade if isnum(ctx.get(form, g, "D")) else "")
+                FCell(form, g, GE, f'IF(ISNUMBER(${GD}{g}),{by_rate},"")', ("grade", "plain"),
+                      lambda ctx, code=top.code, g=g: ctx.nodes[code].grade if isnum(ctx.get(form, g, GD)) else "")
             )  # fmt: skip
-    t = digits(layout.cell("pf_total_score").ref)
+    _, t, TS = _at(layout, "pf_total_score")
+    TD, TE = _at(layout, "pf_total_recomputed")[2], _at(layout, "pf_grade")[2]
+    TF = _at(layout, "pf_grade_recomputed")[2]
 
     def stated_total(ctx: Ctx) -> Any:
         if not _numbers(
-            [*ctx.span(form, range(first, last + 1), "G"), *ctx.span(form, range(g0, g1 + 1), "C")]
+            [*ctx.span(form, range(first, last + 1), S), *ctx.span(form, range(g0, g1 + 1), GS)]
         ):
             return ""
         total = Decimal(0)
         for top, g in groups:
-            v = ctx.get(form, g, "C")
+            v = ctx.get(form, g, GS)
             if isnum(v):
                 total += as_decimal(v)
             else:
                 rows = [row_of[leaf.code] for leaf in leaves(top)]
-                total += sum(_numbers(ctx.span(form, rows, "G")), Decimal(0))
+                total += sum(_numbers(ctx.span(form, rows, S)), Decimal(0))
         return r2(total)
 
     out += [
-        FCell(form, t, "C",
-              unless_empty([f"$G${first}:$G${last}", f"$C${g0}:$C${g1}"], f"ROUND({'+'.join(stated_terms)},2)"),
+        FCell(form, t, TS,
+              unless_empty([f"${S}${first}:${S}${last}", f"${GS}${g0}:${GS}${g1}"], f"ROUND({'+'.join(stated_terms)},2)"),
               ("score", "form"), stated_total),
-        FCell(form, t, "D",
-              unless_empty(nodata_args, capped_total(p, f"SUM($D${g0}:$D${g1})", rate_ref)),
+        FCell(form, t, TD,
+              unless_empty(nodata_args, capped_total(p, f"SUM(${GD}${g0}:${GD}${g1})", rate_ref)),
               ("score", "form"), lambda ctx: "" if nodata(ctx) else ctx.result.total),
-        FCell(form, t, "E", f'IF(ISNUMBER($C${t}),{grade(p, f"$C${t}")},"")', ("grade", "plain"),
-              lambda ctx: _grade(p, ctx.get(form, t, "C"))),
-        FCell(form, t, "F", f'IF(ISNUMBER($D${t}),{grade(p, f"$D${t}")},"")', ("grade", "check"),
-              lambda ctx: _grade(p, ctx.get(form, t, "D"))),
+        FCell(form, t, TE, f'IF(ISNUMBER(${TS}${t}),{grade(p, f"${TS}${t}")},"")', ("grade", "plain"),
+              lambda ctx: _grade(p, ctx.get(form, t, TS))),
+        FCell(form, t, TF, f'IF(ISNUMBER(${TD}${t}),{grade(p, f"${TD}${t}")},"")', ("grade", "check"),
+              lambda ctx: _grade(p, ctx.get(form, t, TD))),
     ]  # fmt: skip
     return out
 
@@ -500,7 +537,3 @@ def _exec_points(p: Profile, ctx: Ctx, node: Node, fallback: Any) -> Decimal:
         t = ctx.placed_funds
         rate = as_decimal(t[1]) * 100 / as_decimal(t[0])
     return rate_score(rate, node.weight or Decimal(0)) or Decimal(0)
-
-
-def _abs_cell(a1: str) -> str:
-    return f"${letters(a1)}${digits(a1)}"

@@ -321,24 +321,28 @@ def _project_validation(sh: Sheets, blocks: list[Block]) -> None:
     s, p, ws = sh.layout.form_sheet, sh.p, sh.ws[sh.layout.form_sheet]
     limits = p.options.text_limits
     first, last = blocks[0].first_row, blocks[-1].last_row
-    year_rule(ws, "A2")
-    money_rule(ws, "C6:E9")
+    lay = sh.layout
+    year_rule(ws, lay.cell("pf_year").ref)
+    money_rule(
+        ws, f"{lay.cell('pf_funds_total_initial').ref}:{lay.cell('pf_funds_other_executed').ref}"
+    )
     rows = f"{first}:{last}"
-    validate(ws, _rng("C", rows), {"validate": "any", "input_title": "三级指标",
+    c = {col.key: col.letter for col in blocks[0].columns}  # layout.PROJECT_COLUMNS
+    validate(ws, _rng(c["name"], rows), {"validate": "any", "input_title": "三级指标",
         "input_message": "填写三级指标名称（由单位自行设定）。每个二级指标下预留的行不够时，"
                          "请使用行数更多的模板。"})  # fmt: skip
-    validate(ws, _rng("D", rows), {
+    validate(ws, _rng(c["direction"], rows), {
         "validate": "list", "source": ["正向", "反向", "等于", "定性"], "input_title": "指标性质",
         "input_message": "正向：越大越好（≥目标得满分）；反向：越小越好（≤目标得满分）；"
                          "等于：应等于目标；定性：实际完成值填评价用语。",
         "error_title": "指标性质", "error_message": "请从下拉列表选择：正向、反向、等于、定性。"})  # fmt: skip
-    validate(ws, _rng("E", rows), {"validate": "any", "input_title": "度量单位",
+    validate(ws, _rng(c["unit"], rows), {"validate": "any", "input_title": "度量单位",
         "input_message": "如：万元、个、%、天。"})  # fmt: skip
-    validate(ws, _rng("F", rows), {"validate": "any", "input_title": "年度指标值",
+    validate(ws, _rng(c["target"], rows), {"validate": "any", "input_title": "年度指标值",
         "input_message": "定量指标填数值（百分比填 95 表示 95%）；定性指标可填文字描述。"})  # fmt: skip
-    phrases = ",".join(f'G{first}="{x}"' for x in QUALITATIVE_PHRASES)
-    validate(ws, _rng("G", rows), {
-        "validate": "custom", "value": f'=IF($D{first}="定性",OR({phrases}),ISNUMBER(G{first}))',
+    phrases = ",".join(f'{c["actual"]}{first}="{x}"' for x in QUALITATIVE_PHRASES)
+    validate(ws, _rng(c["actual"], rows), {
+        "validate": "custom", "value": f'=IF(${c["direction"]}{first}="定性",OR({phrases}),ISNUMBER({c["actual"]}{first}))',
         "input_title": "实际完成值",
         "input_message": "定量指标填数值。定性指标填评价用语之一：" + "；".join(QUALITATIVE_PHRASES) + "。",
         "error_title": "实际完成值",
@@ -346,20 +350,30 @@ def _project_validation(sh: Sheets, blocks: list[Block]) -> None:
     for top in p.indicators:
         mine = [b for b in blocks if p.node(b.fixed["code"]) in (top, *top.children)]
         if mine and top.weight is not None:
-            validate(ws, f"H{mine[0].first_row}:H{mine[-1].last_row}", {
+            validate(ws, f"{c['weight']}{mine[0].first_row}:{c['weight']}{mine[-1].last_row}", {
                 "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": float(top.weight),
                 "input_title": "分值", "input_message": f"{top.name}的各三级指标分值之和应为 {F.lit(top.weight)}。",
                 "error_title": "分值", "error_message": f"分值应在 0 与 {F.lit(top.weight)} 之间。"})  # fmt: skip
-    validate(ws, _rng("I", rows), {
-        "validate": "custom", "value": f"=AND(ISNUMBER(I{first}),I{first}>=0,I{first}<=$H{first})",
+    validate(ws, _rng(c["score"], rows), {
+        "validate": "custom", "value": f"=AND(ISNUMBER({c['score']}{first}),{c['score']}{first}>=0,{c['score']}{first}<=${c['weight']}{first})",
         "input_title": "得分", "input_message": "单位自评得分，在 0 与分值之间，保留两位小数。"
         "定性指标按评价用语对应区间判定。",
         "error_title": "得分", "error_message": "得分应为数字，且在 0 与本行分值之间（请先填分值）。"})  # fmt: skip
-    length_rule(ws, _rng("J", rows), limits.get("explanation"), "偏差原因分析及改进措施",
+    length_rule(ws, _rng(c["explanation"], rows), limits.get("explanation"), "偏差原因分析及改进措施",
                  "得分低于分值，或实际完成值偏离目标较多时必须填写。")  # fmt: skip
-    length_rule(ws, "B11", limits.get("goal_expected"), "预期目标", "填写年初设定的年度总体目标。")
     length_rule(
-        ws, "G11", limits.get("goal_actual"), "实际完成情况", "填写年度总体目标的实际完成情况。"
+        ws,
+        lay.cell("pf_goal_expected").ref,
+        limits.get("goal_expected"),
+        "预期目标",
+        "填写年初设定的年度总体目标。",
+    )
+    length_rule(
+        ws,
+        lay.cell("pf_goal_actual").ref,
+        limits.get("goal_actual"),
+        "实际完成情况",
+        "填写年度总体目标的实际完成情况。",
     )
     del s
 
@@ -438,8 +452,11 @@ def _draw_info(sh: Sheets) -> None:
              11: "＝全年执行数÷全年预算数", 12: "＝全年执行数÷年初预算数"}  # fmt: skip
     for row, text in notes.items():
         sh.merge(s, f"C{row}:D{row}", text, st.label_left)
-    year_rule(ws, "A2")
-    money_rule(ws, "B8:B10")
+    lay = sh.layout
+    year_rule(ws, lay.cell("pf_year").ref)
+    money_rule(
+        ws, f"{lay.cell('pf_funds_total_initial').ref}:{lay.cell('pf_funds_total_executed').ref}"
+    )
     ws.freeze_panes(2, 0)
     print_setup(ws, 12, 3)
 

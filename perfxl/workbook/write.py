@@ -905,17 +905,18 @@ def _constants(plan: Plan | FormulaCells, ctx: Ctx) -> None:
             )
             ctx.values[(c.sheet, digits(c.ref), letters(c.ref))] = p.node(code).weight  # type: ignore[union-attr]
     if p.kind == "project":
-        s = layout.form_sheet
         exec_node = next(
             n for _, n in p.walk() if n.rule is not None and n.rule.kind == "execution_rate"
         )
-        ctx.values[(s, 6, "F")] = exec_node.weight
-        ctx.values[(s, digits(layout.cell("pf_total_weight").ref), "H")] = p.total
+        for name, value in (("pf_exec_weight", exec_node.weight), ("pf_total_weight", p.total)):
+            c = layout.cell(name)
+            ctx.values[(c.sheet, digits(c.ref), letters(c.ref))] = value
     else:
         for b in layout.blocks:
             if b.list_path == "indicators":
                 node = p.node(b.fixed["code"])
-                ctx.values[(b.sheet, b.first_row, "E")] = node.weight if node else None  # type: ignore[union-attr]
+                weight_col = _DEPT_ROW_EXTRAS["weight"]  # the printed 分值 beside the block
+                ctx.values[(b.sheet, b.first_row, weight_col)] = node.weight if node else None  # type: ignore[union-attr]
         c = layout.cell("pf_total_weight")
         ctx.values[(c.sheet, digits(c.ref), letters(c.ref))] = p.total
 
