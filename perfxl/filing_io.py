@@ -54,7 +54,10 @@ def _plain(value: Any) -> Any:
 
 
 class _Dumper(yaml.SafeDumper):
-    pass
+    def ignore_aliases(self, data: object) -> bool:
+        """Never write anchors (&) or aliases (*): the reader refuses them (a YAML bomb
+        needs them), so a value that appears twice is written out twice."""
+        return True
 
 
 def _decimal_repr(dumper: yaml.SafeDumper, d: Decimal) -> yaml.Node:

@@ -284,7 +284,8 @@ def test_lock_prefilled(tmp_path: Path) -> None:
     assert ws["C6"].protection.locked and ws["D6"].protection.locked  # given: locked
     assert not ws["E6"].protection.locked  # 全年执行数 stays open
     assert not ws["C7"].protection.locked  # not given: open
-    assert not ws["B3"].protection.locked  # header stays open
+    assert ws["B3"].protection.locked and ws["H3"].protection.locked  # identity: the bureau's
+    assert not ws["B4"].protection.locked  # 主管部门 stays open
 
 
 def test_atomic_on_bad_input(tmp_path: Path) -> None:
@@ -318,8 +319,11 @@ def test_audit_sheet_lists_the_catalogue_checks(tmp_path: Path) -> None:
     bad.indicators[0].score = Decimal(11)  # above its weight of 10
     path = build_workbook(p, tmp_path / "b.xlsx", bad)
     v = values(path)
-    rows = [(v.get(("审核", f"B{n}")), v.get(("审核", f"D{n}"))) for n in range(4, 4 + 5000)]
-    rows = [r for r in rows if r[0]]
+    rows = []
+    for n in range(4, 4 + 5000):  # the live checks, down to the first blank row
+        if v.get(("审核", f"A{n}")) in (None, ""):
+            break
+        rows.append((v.get(("审核", f"B{n}")), v.get(("审核", f"D{n}"))))
     assert {code for code, _ in rows} == {lc.code for lc in live_checks(p)}
     failed = {code for code, result in rows if result not in ("通过", "已说明")}
     assert {"ARITH-SCORE-RANGE", "COMP-EXPLAIN-SCORE", "ARITH-IND-SCORE"} <= failed

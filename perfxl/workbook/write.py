@@ -1028,7 +1028,8 @@ def _python_only(sh: Sheets, blank_row: int) -> None:
 
 PYTHON_ONLY_NOTE = (
     "以下审核规则不能写成表内公式，由财政局的 perfxl 审核（或点“评分”按钮）进行："
-    "本表和“校验”按钮的“通过”不包括它们。"
+    "本表和“校验”按钮的“通过”不包括它们。在区域中插入的行，本表的合计会计入，"
+    "但不逐行审核（由 perfxl 逐行审核）。"
 )
 PYTHON_ONLY_RESULT = "perfxl 审核"
 
