@@ -748,6 +748,16 @@ def compile_python(expr: Expr) -> Compiled:
     return scope["compiled"]  # type: ignore[return-value]
 
 
+def compile_condition(expr: Expr) -> Callable[[Env], bool]:
+    """`condition(expr, env)` as a compiled function: raises EvalError for an Excel error."""
+    f = compile_python(expr)
+
+    def cond(env: Env) -> bool:
+        return _rt_t(_one(f(env)))
+
+    return cond
+
+
 class _Gen:
     def __init__(self) -> None:
         self.consts: list[object] = []
@@ -810,6 +820,14 @@ class _Gen:
             return f"_isnumber(lambda: {self.scalar(args[0])})"
         if fn == "NOT":
             return f"(not _t({self.scalar(args[0])}))"
+        if fn == "ISBLANK":
+            return f"({self.code(args[0])} is None)" if isinstance(args[0], Field) else "False"
+        if fn == "LEN":
+            return f"_len({self.scalar(args[0])})"
+        if fn == "ABS":
+            return f"abs({self.number(args[0])})"
+        if fn == "IFERROR":
+            return f"_iferror(lambda: {self.scalar(args[0])}, lambda: {self.scalar(args[1])})"
         if fn in ("MIN", "MAX") and len(args) == 2 and not any(isinstance(a, Column) for a in args):
             a, b = (self.ref_number(x) for x in args)
             return f"_{fn.lower()}2({a}, {b})"
@@ -909,6 +927,17 @@ def _rt_logic(parts: tuple[tuple[bool, Scalar], ...], every: bool) -> bool:
     return all(n != 0 for n in nums) if every else any(n != 0 for n in nums)
 
 
+def _rt_len(v: Scalar) -> Decimal:
+    return Decimal(_utf16_len(_text_of(v)))
+
+
+def _rt_iferror(value: Callable[[], Scalar], alt: Callable[[], Scalar]) -> Scalar:
+    try:
+        return value()
+    except EvalError:
+        return alt()
+
+
 def _rt_column() -> Scalar:
     raise EvalError("#VALUE!")  # a whole column where one value is needed
 
@@ -947,6 +976,8 @@ _RUNTIME: dict[str, object] = {
     "_and": lambda parts: _rt_logic(parts, True),
     "_or": lambda parts: _rt_logic(parts, False),
     "_column": _rt_column,
+    "_len": _rt_len,
+    "_iferror": _rt_iferror,
     "_slow": _rt_slow,
 }
 

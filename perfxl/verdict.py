@@ -64,12 +64,17 @@ def check_path(
             else None
         )
         if workbook:
-            from .workbook.facts import inspect_workbook
-            from .workbook.read import read_workbook_ex
+            from .workbook.facts import inspect_package
+            from .workbook.guard import open_package
+            from .workbook.read import read_package
 
-            filing, notes = read_workbook_ex(path, profile)
-            profile = profile or load_profile(filing.profile)
-            filing, facts = inspect_workbook(path, filing, profile, notes)
+            pkg = open_package(path)  # opened once: read and inspected
+            try:
+                filing, notes = read_package(pkg, profile)
+                profile = profile or load_profile(filing.profile)
+                filing, facts = inspect_package(pkg, filing, profile, notes)
+            finally:
+                pkg.zip.close()
             ctx = replace(ctx, workbook=facts)
         else:
             filing = load_filing(path)

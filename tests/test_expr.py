@@ -266,3 +266,20 @@ def test_compiled_python_equals_evaluate(e, values):
     env = Env(**{**{p: values.get(p) for p in ("a", "b", "t")}, **COLUMNS})
     compiled = X.compile_python(e)
     assert _outcome(compiled, env) == _outcome(lambda v: evaluate(e, v), env)
+
+
+FAST_FORMS = [
+    (IsBlank(A), {}),
+    (IsBlank(A), {"a": ""}),  # an empty text is not blank
+    (Len(T), {"t": "𠀀偏差"}),
+    (Len(A), {"a": D("1.50")}),
+    (X.Abs(A - B), {"a": D(1), "b": D(3)}),
+    (X.IfError(A / B, "—"), {"a": D(1), "b": D(0)}),
+    (X.IfError(A / B, "—"), {"a": D(1), "b": D(4)}),
+]
+
+
+@pytest.mark.parametrize(("e", "values"), FAST_FORMS)
+def test_compiled_fast_forms_equal_evaluate(e, values):
+    env = Env(**{**{p: values.get(p) for p in ("a", "b", "t")}, **COLUMNS})
+    assert _outcome(X.compile_python(e), env) == _outcome(lambda v: evaluate(e, v), env)

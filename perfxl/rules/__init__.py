@@ -9,10 +9,10 @@ findings are derived by evaluating the same expressions the workbook formulas co
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 
-from ..expr import EvalError, Expr, Or, Scalar, condition, evaluate, truth
+from ..expr import EvalError, Expr, Or, Scalar, compile_condition, evaluate
 from ..findings import Finding, Report, RuleOutcome, Status
 from ..model import Filing
 from ..profile import Profile
@@ -88,20 +88,30 @@ def _message(f: Formula, env: FilingEnv, row: str, expected: Scalar, actual: Sca
     return f.message.format_map(values)
 
 
-_VERDICTS: dict[int, tuple[Formula, Expr]] = {}
+Condition = Callable[[FilingEnv], bool]
+_VERDICTS: dict[int, tuple[Formula, tuple[Condition, Condition, Condition]]] = {}
 _FORMULAS: dict[tuple[str, int], tuple[Profile, list[Formula]]] = {}
 
 
-def _body(f: Formula) -> Expr:
-    """What the verdict IFERROR(IF(when, body, TRUE), FALSE) reduces to where `when` holds:
-    body, with an error counting as FALSE (so `truth(body)`); built once per formula."""
+def _compiled(f: Formula) -> tuple[Condition, Condition, Condition]:
+    """(when, body, holds) of a formula as compiled conditions, built once per formula. The
+    verdict IFERROR(IF(when, body, TRUE), FALSE) reduces to `body` where `when` holds, an
+    error counting as FALSE."""
     hit = _VERDICTS.get(id(f))
     if hit is None or hit[0] is not f:
         if len(_VERDICTS) > 20_000:
             _VERDICTS.clear()
         body = f.holds if f.explained is None else Or(f.holds, f.explained)
-        hit = _VERDICTS[id(f)] = (f, body)
-    return hit[1]
+        fns = (compile_condition(f.when), compile_condition(body), compile_condition(f.holds))
+        hit = _VERDICTS[id(f)] = (f, fns)  # type: ignore[assignment]
+    return hit[1]  # type: ignore[return-value]
+
+
+def _true(fn: Condition, env: FilingEnv) -> bool:
+    try:
+        return fn(env)
+    except EvalError:
+        return False
 
 
 def formulas_of(rule: Rule, profile: Profile) -> list[Formula]:
@@ -123,18 +133,18 @@ def formula_hits(
     hits: list[Hit] = []
     applied = False
     base = env or FilingEnv(filing, profile)
-    body = _body(f)
+    when, body, holds = _compiled(f)
     for at in instances(filing, f):
         env = base if at is None else base.at(*at)
         try:
-            applies = condition(f.when, env)
+            applies: bool | None = when(env)
         except EvalError:  # the guard itself fails: IFERROR makes the verdict FALSE
             applies = None
         if applies is False:
             continue
         applied = True
-        ok = applies is not None and truth(body, env)
-        passed_by_explanation = f.explained is not None and not truth(f.holds, env)
+        ok = applies is not None and _true(body, env)
+        passed_by_explanation = f.explained is not None and not _true(holds, env)
         if ok and not passed_by_explanation:
             continue
         path = f.path if at is None else row_path(at[0], at[1], f.path)

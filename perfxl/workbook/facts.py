@@ -594,7 +594,7 @@ class _Inspector:
     def raw_inputs(self) -> dict[LKey, Any]:
         from python_calamine import CalamineWorkbook
 
-        book = CalamineWorkbook.from_filelike(io.BytesIO(self.pkg.data))
+        book = self.pkg.book or CalamineWorkbook.from_filelike(io.BytesIO(self.pkg.data))
         grids: dict[str, tuple[list[list[Any]], int, int]] = {}
         out: dict[LKey, Any] = {}
         for key, _kind in self.prep.inputs:
@@ -727,6 +727,11 @@ def inspect_workbook(path: Path, filing: Any, profile: Any, notes: list[Any]) ->
     show it once recalculated; the stale cells are reported (INTEG-STALE)."""
     pkg = open_package(Path(path))
     try:
-        return _Inspector(pkg, filing, profile, notes).run()
+        return inspect_package(pkg, filing, profile, notes)
     finally:
         pkg.zip.close()
+
+
+def inspect_package(pkg: Package, filing: Any, profile: Any, notes: list[Any]) -> tuple[Any, Any]:
+    """inspect_workbook on a package already opened (and read: its value reader is shared)."""
+    return _Inspector(pkg, filing, profile, notes).run()

@@ -394,7 +394,10 @@ def department_cells(layout: Layout) -> list[FCell]:
               lambda ctx: _rate(ctx.num(info, fr_i, FB), ctx.num(info, fr_e, FB))),
     ]  # fmt: skip
     money, tr, TC = _at(layout, "pf_fin_expenditure_total")
-    for name, part in (("pf_fin_basic_share", "pf_fin_basic"), ("pf_fin_project_share", "pf_fin_project")):
+    for name, part in (
+        ("pf_fin_basic_share", "pf_fin_basic"),
+        ("pf_fin_project_share", "pf_fin_project"),
+    ):
         _, r, SC = _at(layout, name)
         _, pr_, PC = _at(layout, part)
         out.append(

@@ -26,6 +26,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..errors import InputError, Problem
 
@@ -95,6 +96,7 @@ class Package:
     local_names: dict[str, str] = field(default_factory=dict)  # sheet-scoped, as a fallback
     limits: Limits = DEFAULT_LIMITS
     extents: dict[str, Extent] = field(default_factory=dict)  # part → what it really holds
+    book: Any = None  # the value reader's workbook (python-calamine), opened once, shared
 
     @property
     def file(self) -> str:

@@ -707,9 +707,14 @@ def read_workbook_ex(
     """
     pkg = open_package(Path(path), limits)
     try:
-        return _read(pkg, profile, limits)
+        return read_package(pkg, profile)
     finally:
         pkg.zip.close()
+
+
+def read_package(pkg: Package, profile: Profile | None = None) -> tuple[Filing, list[Problem]]:
+    """read_workbook_ex on a package already opened (perfxl.verdict opens a file once)."""
+    return _read(pkg, profile, pkg.limits)
 
 
 def read_workbook(
@@ -724,7 +729,7 @@ def _open(
 ) -> tuple[_Reader, Profile, _Plan, dict[str, Area], str | None]:
     """Everything checked before a value is interpreted: meta, profile, names, widths, size."""
     try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(pkg.data))
+        book = pkg.book = pkg.book or CalamineWorkbook.from_filelike(io.BytesIO(pkg.data))
     except Exception as exc:  # calamine raises its own error types
         raise pkg.refuse(f"文件已损坏，无法读取（{exc}）：请重新保存或重新发送该文件") from exc
     reader = _Reader(pkg, book)
