@@ -22,6 +22,7 @@ from .profile import Profile, load_profile
 from .scoring import ScoreResult
 
 REFUSED_WORKBOOK_SUFFIXES = (".xls", ".et")  # refused, with the integrity rule's code
+FILE = "INTEG-FILE"  # a refusal that names no other rule: the file itself
 
 
 @dataclass
@@ -48,7 +49,6 @@ def check_path(
     the report shows (default: the path)."""
     from .filing_io import WORKBOOK_SUFFIXES, load_filing
     from .rules import Context, check
-    from .rules.integrity import refusal_code
     from .scoring import score
 
     shown = file or str(path)
@@ -82,7 +82,7 @@ def check_path(
     except InputError as exc:
         coded = workbook or suffix in REFUSED_WORKBOOK_SUFFIXES
         problems = [
-            InputProblem(p.place, p.message, p.code or (refusal_code(p.message) if coded else None))
+            InputProblem(p.place, p.message, (p.code or FILE) if coded else None)
             for p in exc.problems
         ]
         return Checked(Report(file=shown, problems=problems))

@@ -19,7 +19,6 @@ from perfxl.findings import Report, Severity, Status
 from perfxl.model import Filing
 from perfxl.profile import load_profile
 from perfxl.rules import BY_CODE
-from perfxl.rules.integrity import refusal_code
 from perfxl.workbook.facts import normal_formula, scan_sheet
 from perfxl.workbook.write import build_workbook
 from tests.check_helpers import guangdong, wuhan_full
@@ -263,10 +262,23 @@ def test_refusals_are_reported_per_file_with_their_code(
     assert by_file["old.xls"]["problems"][0]["code"] == "INTEG-FILE"
     assert by_file["nonames.xlsx"]["problems"][0]["code"] == "INTEG-NAMES"
     assert by_file["hubei.xlsx"]["usable"] and by_file["hubei.xlsx"]["valid"]
-    assert (
-        refusal_code("不是 perfxl 生成的自评表（没有模板信息和 pf_ 定义名称）") == "INTEG-TEMPLATE"
-    )
-    assert refusal_code("模板格式版本为「9」") == "INTEG-TEMPLATE"
+
+
+def test_a_refusal_carries_the_code_of_the_rule_it_fails(
+    books: dict[str, Path], tmp_path: Path
+) -> None:
+    """Codes are declared where the refusal is raised, not guessed from its message."""
+    from perfxl.verdict import check_file
+
+    meta = patched(books["project"], tmp_path / "fmt.xlsx", "xl/workbook.xml",
+                   lambda x: re.sub(r'<definedName name="pf_meta_format">[^<]*</definedName>', "", x))  # fmt: skip
+    (p,) = check_file(meta).problems
+    assert p.code == "INTEG-TEMPLATE"
+    plain = tmp_path / "plain.xlsx"
+    import openpyxl
+
+    openpyxl.Workbook().save(plain)
+    assert [x.code for x in check_file(plain).problems] == ["INTEG-TEMPLATE"]
 
 
 # ------------------------------------------------------------------ the scanner

@@ -142,14 +142,3 @@ RULES: tuple[Rule, ...] = (
         "读取时按推断处理的内容须核实（如按元填写的金额、按年度指标值推断的指标性质）",
     ),
 )
-
-
-def refusal_code(message: str) -> str | None:
-    """The integrity rule a workbook refusal (perfxl.workbook.guard / read) belongs to."""
-    if any(k in message for k in ("不是 perfxl", "模板信息", "模板格式版本", "评价框架")):
-        return "INTEG-TEMPLATE"
-    if any(k in message for k in ("定义名称", "插入或删除了列", "可能被改名或删除")):
-        return "INTEG-NAMES"
-    if "年度未填写" in message:
-        return "COMP-HEADER"
-    return "INTEG-FILE"

@@ -84,6 +84,10 @@ class Extent:
         return (self.last_row - self.first_row + 1) * (self.last_col - self.first_col + 1)
 
 
+# the integrity rule a refusal belongs to (perfxl.rules.integrity)
+FILE, TEMPLATE, NAMES = "INTEG-FILE", "INTEG-TEMPLATE", "INTEG-NAMES"
+
+
 @dataclass
 class Package:
     """An opened, checked workbook: its zip, its sheets (name → part) and defined names."""
@@ -102,8 +106,9 @@ class Package:
     def file(self) -> str:
         return str(self.path)
 
-    def refuse(self, message: str, place: str = "") -> InputError:
-        return InputError(Problem(self.file, place, message))
+    def refuse(self, message: str, place: str = "", code: str = FILE) -> InputError:
+        """The file cannot be used; `code` is the integrity rule it fails."""
+        return InputError(Problem(self.file, place, message, code))
 
     def part(self, name: str) -> bytes:
         try:
@@ -116,7 +121,7 @@ _RESEND = "可能是下载或拷贝不完整：请重新保存或重新发送该
 
 
 def _refuse(path: Path, message: str) -> InputError:
-    return InputError(Problem(str(path), "", message))
+    return InputError(Problem(str(path), "", message, FILE))
 
 
 # ------------------------------------------------------------------ the file itself
@@ -374,6 +379,7 @@ def resolve_names(pkg: Package, wanted: dict[str, str]) -> dict[str, Area]:
                     name,
                     f"定义名称 {name} 指向{why}，原在工作表「{sheet}」："
                     "该工作表或所在行列可能被删除，请用原模板重新填写",
+                    NAMES,
                 )
             )
         elif area.sheet not in pkg.sheets:
@@ -388,6 +394,7 @@ def resolve_names(pkg: Package, wanted: dict[str, str]) -> dict[str, Area]:
                     f"定义名称 {name} 指向的区域过大（{rows:,} 行 × {cols:,} 列，"
                     f"起于工作表「{area.sheet}」{area.a1}）：自评表的一个栏目不会有这么多行，"
                     "可能是名称被拉伸到了整列，请用原模板重新填写或在“名称管理器”中改正",
+                    NAMES,
                 )
             )
         else:
@@ -401,6 +408,7 @@ def resolve_names(pkg: Package, wanted: dict[str, str]) -> dict[str, Area]:
                 "",
                 f"缺少 {len(missing)} 个定义名称：{shown}。这些名称标记了各栏位置，可能被删除了："
                 "请用原模板重新填写，或在“公式→名称管理器”中恢复",
+                NAMES,
             )
         )
     for sheet, names in lost_sheets.items():
@@ -411,6 +419,7 @@ def resolve_names(pkg: Package, wanted: dict[str, str]) -> dict[str, Area]:
                 f"工作表「{sheet}」不存在（可能被改名或删除），定义名称 {names[0]} 等 "
                 f"{len(names)} 个名称指向它。现有工作表：{'、'.join(pkg.sheets)}。"
                 f"请把工作表名称改回「{sheet}」",
+                NAMES,
             )
         )
     problems += broken

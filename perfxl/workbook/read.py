@@ -101,6 +101,7 @@ def _dec(value: float) -> Decimal:
 
 
 CELL_VALUE, READ_NOTE = "INTEG-CELL-VALUE", "INTEG-READ-NOTE"  # perfxl.rules.integrity
+TEMPLATE, NAMES = "INTEG-TEMPLATE", "INTEG-NAMES"
 
 
 def _unread(value: Any) -> str | None:
@@ -660,7 +661,8 @@ def _meta(pkg: Package, reader: _Reader) -> tuple[str, str | None]:
     if not any(n.startswith("pf_") for n in pkg.names):
         raise pkg.refuse(
             "不是 perfxl 生成的自评表（没有模板信息和 pf_ 定义名称），无法确定各栏位置："
-            "请用财政局下发的模板填写"
+            "请用财政局下发的模板填写",
+            code=TEMPLATE,
         )
     values: dict[str, str | None] = {}
     for name in META_NAMES:
@@ -669,7 +671,8 @@ def _meta(pkg: Package, reader: _Reader) -> tuple[str, str | None]:
         if area is None or area.sheet not in pkg.sheets:
             raise pkg.refuse(
                 f"缺少模板信息（定义名称 {name} 或工作表 {META_SHEET} 被删除或损坏），"
-                "无法确定评价框架和模板版本：请用财政局下发的模板重新填写"
+                "无法确定评价框架和模板版本：请用财政局下发的模板重新填写",
+                code=TEMPLATE,
             )
         values[name] = cell_text(reader.grid(area.sheet).get(area.row, area.col))
     fmt = values["pf_meta_format"]
@@ -678,22 +681,29 @@ def _meta(pkg: Package, reader: _Reader) -> tuple[str, str | None]:
             f"模板格式版本为「{fmt or '空'}」，本程序只能读取版本 {TEMPLATE_FORMAT} 的模板："
             "请升级 perfxl，或用财政局最新下发的模板重新填写",
             META_SHEET,
+            code=TEMPLATE,
         )
     pid = values["pf_meta_profile"]
     if not pid:
-        raise pkg.refuse("模板信息中没有评价框架编号（pf_meta_profile 为空）", META_SHEET)
+        raise pkg.refuse(
+            "模板信息中没有评价框架编号（pf_meta_profile 为空）", META_SHEET, code=TEMPLATE
+        )
     return pid, values["pf_meta_version"]
 
 
 def _profile(pkg: Package, pid: str, version: str | None, given: Profile | None) -> Profile:
     if given is not None:
         if given.id != pid:
-            raise pkg.refuse(f"工作簿按评价框架「{pid}」制作，与指定的评价框架「{given.id}」不一致")
+            raise pkg.refuse(
+                f"工作簿按评价框架「{pid}」制作，与指定的评价框架「{given.id}」不一致",
+                code=TEMPLATE,
+            )
         return given
     if pid not in _shipped():
         raise pkg.refuse(
             f"工作簿按评价框架「{pid}」（版本 {version or '未知'}）制作，这不是内置框架："
-            "请用 --profile 指定财政局的评价框架文件"
+            "请用 --profile 指定财政局的评价框架文件",
+            code=TEMPLATE,
         )
     return load_profile(pid)
 
@@ -786,6 +796,7 @@ def _read(pkg: Package, given: Profile | None, limits: Limits) -> tuple[Filing, 
                 pkg.file,
                 _place(src["sheet"], src["cell"], src["name"]),
                 "年度未填写或不是有效年份（2000–2100）",
+                "COMP-HEADER",
             )
         )
     header.setdefault("name", "")
@@ -806,6 +817,7 @@ def _check_widths(pkg: Package, plan: _Plan, areas: dict[str, Area]) -> None:
                     _place(a.sheet, a.a1, block.name),
                     f"区域 {block.name} 有 {a.last_col - a.col + 1} 列，模板为 {width} 列："
                     "表格中插入或删除了列，无法对应各栏，请用原模板重新填写",
+                    NAMES,
                 )
             )
     if bad:
