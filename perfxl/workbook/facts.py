@@ -439,7 +439,7 @@ def _field_value(v: Any) -> Any:
 class _Inspector:
     def __init__(self, pkg: Package, filing: Any, profile: Any, notes: list[Any]) -> None:
         from ..rules.integrity import WorkbookFacts
-        from .write import formula_cells
+        from .cells import formula_cells
 
         self.pkg, self.filing, self.profile, self.notes = pkg, filing, profile, notes
         self.facts = WorkbookFacts(pkg.file)
@@ -614,7 +614,7 @@ class _Inspector:
         from ..errors import InputError
         from ..rules import integrity as I
         from ..scoring import score
-        from .write import Ctx, _constants, place
+        from .cells import Ctx, _constants, place
 
         try:
             placed = place(self.plan.layout, self.filing)

@@ -49,7 +49,7 @@ from ..scoring import percent, rate_score
 from .layout import DEPT_INDICATOR_COLUMNS, PROJECT_COLUMNS, Block, Layout, code_name
 
 if TYPE_CHECKING:
-    from .write import Ctx
+    from .cells import Ctx
 
 WHITELIST = frozenset(
     "SUM ROUND MIN MAX IF IFERROR AND OR NOT ABS ISNUMBER ISBLANK LEN COUNT COUNTA COUNTIF "
