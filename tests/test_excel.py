@@ -357,5 +357,7 @@ def test_score_button_sees_a_number_typed_over_a_formula(tmp_path: Path, vba_bin
     cli = [(f["code"], f"{f['sheet']}!{f['cell']}") for f in checked if f["severity"] == "blocking"]
     assert ("INTEG-FORMULA", f"{form.title}!G6") in cli
     listing = rows(dst, RESULT)
-    button = [(r[1], r[4]) for r in listing[FIRST_ROW - 1 :] if r[0] is not None and r[2] == "强制性"]
+    button = [
+        (r[1], r[4]) for r in listing[FIRST_ROW - 1 :] if r[0] is not None and r[2] == "强制性"
+    ]
     assert button == cli

@@ -19,7 +19,6 @@ are printed (run with -s to see them).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -39,6 +38,7 @@ from perfxl.workbook.layout import AUDIT_SHEET, layout_for
 from perfxl.workbook.read import read_workbook
 from tests.check_helpers import wuhan_full
 from tests.conftest import PROJECT_EXAMPLE
+from tests.office_fixture import office  # noqa: F401  (fixture)
 from tests.test_macros_office import VALIDATE, listing, marker, sheet
 from tests.test_mutations import guangdong_full
 from tests.test_vba import build_xlsm, vba_bin  # noqa: F401  (fixture)
@@ -126,12 +126,8 @@ MISTAKES = [
 
 
 @pytest.fixture(scope="module")
-def lo() -> Iterator[Office]:
-    from tests.office_fixture import require_office
-
-    require_office()
-    with Office(timeout=120) as office:
-        yield office
+def lo(office: Office) -> Office:  # noqa: F811
+    return office
 
 
 @pytest.fixture(scope="module")

@@ -161,7 +161,7 @@ def test_text_in_a_number_cell_is_blocking_where_it_is(tmp_path):
 
 
 def test_a_typed_word_is_judged_as_the_cell_shows_it(tmp_path):
-    """"≥" reads as 正向 for `perfxl read`, but the workbook's formulas see "≥": both the
+    """ "≥" reads as 正向 for `perfxl read`, but the workbook's formulas see "≥": both the
     live sheet and `perfxl check` say 指标性质 is not one of the four words."""
     from perfxl.cli_check import check_file
 

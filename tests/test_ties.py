@@ -11,7 +11,6 @@ judged scores and the grade boundary. Each workbook is recalculated by LibreOffi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -19,7 +18,6 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from python_calamine import CalamineWorkbook
 
 from perfxl.model import Filing, FundLine, Funds, Header, Indicator
 from perfxl.office import Office
@@ -32,7 +30,8 @@ from perfxl.workbook.layout import AUDIT_SHEET, layout_for
 from perfxl.workbook.read import read_workbook
 from perfxl.workbook.write import AUDIT_FIRST_ROW, build_workbook, rows_needed
 from tests.check_helpers import variant
-from tests.office_fixture import require_office
+from tests.office_fixture import office  # noqa: F401  (fixture)
+from tests.test_write import values
 
 pytestmark = pytest.mark.office
 D = Decimal
@@ -51,10 +50,8 @@ def is_tie(x: Decimal) -> bool:
 
 
 @pytest.fixture(scope="module")
-def lo() -> Iterator[Office]:
-    require_office()
-    with Office(timeout=120) as office:
-        yield office
+def lo(office: Office) -> Office:  # noqa: F811
+    return office
 
 
 # ------------------------------------------------------------------ tie grids
@@ -120,15 +117,7 @@ def recalculated(lo: Office, folder: Path, name: str, profile: Profile, f: Filin
 
 
 def cells(path: Path) -> dict[tuple[str, str], object]:
-    wb = CalamineWorkbook.from_path(str(path))
-    out: dict[tuple[str, str], object] = {}
-    for name in wb.sheet_names:
-        sheet = wb.get_sheet_by_name(name)
-        r0, c0 = sheet.start or (0, 0)
-        for i, row in enumerate(sheet.to_python()):
-            for j, v in enumerate(row):
-                out[(name, f"{chr(65 + c0 + j)}{r0 + i + 1}")] = v
-    return out
+    return values(path)  # every cell as LibreOffice saved it, by (sheet, A1)
 
 
 def as_cents(v: object) -> Decimal:

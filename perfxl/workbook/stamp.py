@@ -61,6 +61,7 @@ from ..errors import InputError, Problem
 from ..model import Filing, FundLine, Funds, Header
 from ..profile import Profile
 from ..scoring import score
+from .cells import _lockable
 from .formulas import digits, letters
 from .layout import (
     AUDIT_SHEET,
@@ -70,7 +71,6 @@ from .layout import (
 )
 from .write import (
     AUDIT_FIRST_ROW,
-    LOCKED_WHEN_PREFILLED,
     Ctx,
     Key,
     Placed,
@@ -331,15 +331,6 @@ def _cached(blob: bytes, sheets: dict[str, _Sheet]) -> dict[Key, Any]:
 
 
 # ------------------------------------------------------------------ the stamper
-
-
-def _lockable(path: str) -> bool:
-    parts = path.split(".")
-    for pattern in LOCKED_WHEN_PREFILLED:
-        pat = pattern.split(".")
-        if len(pat) == len(parts) and all(a in ("*", b) for a, b in zip(pat, parts, strict=True)):
-            return True
-    return False
 
 
 def stampable(filing: Filing) -> bool:
