@@ -40,13 +40,6 @@ def r2(value: Decimal) -> Decimal:
     return value.quantize(_QUANTS[2], rounding=ROUND_HALF_UP)
 
 
-def percent(numerator: Decimal, denominator: Decimal) -> Decimal | None:
-    """numerator / denominator as a percentage rounded to 2 decimals; None when undefined."""
-    if denominator == 0:
-        return None
-    return r2(numerator * HUNDRED / denominator)
-
-
 def clamp(value: Decimal, low: Decimal, high: Decimal) -> Decimal:
     return max(low, min(high, value))
 

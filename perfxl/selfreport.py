@@ -23,11 +23,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .decimal_math import ZERO, percent, r2
+from .decimal_math import ZERO, r2
 from .findings import Finding, Report
 from .model import FUND_LINES, Filing, Indicator
 from .profile import ExecutionRateRule, Profile
-from .scoring import NodeScore, ScoreResult
+from .scoring import NodeScore, ScoreResult, percent
 
 PLACEHOLDER = "【待填写：{}】"
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"

@@ -2,7 +2,8 @@ from decimal import Decimal
 
 import pytest
 
-from perfxl.decimal_math import D, fmt2, percent, r2, round_half_up
+from perfxl.decimal_math import D, fmt2, r2, round_half_up
+from perfxl.scoring import percent
 
 
 @pytest.mark.parametrize(

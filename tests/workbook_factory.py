@@ -18,7 +18,7 @@ from typing import Any
 import xlsxwriter
 from hypothesis import strategies as st
 
-from perfxl.decimal_math import percent, r2
+from perfxl.decimal_math import r2
 from perfxl.model import (
     Filing,
     Finance,
@@ -30,7 +30,7 @@ from perfxl.model import (
     Project,
 )
 from perfxl.profile import Profile, load_profile
-from perfxl.scoring import execution_rate, rate_score
+from perfxl.scoring import execution_rate, percent, rate_score
 from perfxl.workbook.layout import (
     DEFAULT_INCOME_ROWS,
     DEFAULT_PROJECT_ROWS,
