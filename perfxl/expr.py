@@ -56,6 +56,7 @@ EXCEL_FUNCTIONS = frozenset(
         "ABS",
         "ISNUMBER",
         "ISBLANK",
+        "ISERROR",
         "LEN",
         "COUNTIF",
         "SUMIF",
@@ -236,6 +237,11 @@ def IsBlank(x: Field) -> Expr:
 
 def IsNumber(x: object) -> Expr:
     return Call("ISNUMBER", (lit(x),))
+
+
+def IsError(x: object) -> Expr:
+    """TRUE for an Excel error (#REF! where a deleted row's cell was, #DIV/0!, …)."""
+    return Call("ISERROR", (lit(x),))
 
 
 def Len(x: object) -> Expr:
@@ -568,6 +574,12 @@ class _Evaluator:
                 return self.scalar(args[0])
             except EvalError:
                 return self.scalar(args[1])
+        if fn == "ISERROR":
+            try:
+                self.scalar(args[0])
+            except EvalError:
+                return True
+            return False
         if fn in ("ISNUMBER", "ISBLANK"):
             try:
                 v = self.scalar(args[0])

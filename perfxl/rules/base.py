@@ -107,8 +107,10 @@ class Formula:
         """TRUE when the check passes, does not apply, or (warnings) is explained; `used`
         (per-row checks) is FALSE on a blank row, which the check then passes."""
         body = self.holds if self.explained is None else X.Or(self.holds, self.explained)
-        when = self.when if used is None else X.And(used, self.when)
-        return X.IfError(X.If(when, body, True), False)
+        verdict = X.If(self.when, body, True)
+        if used is not None:  # IF, not AND: a deleted row's #REF! must not reach `when`
+            verdict = X.If(used, verdict, True)
+        return X.IfError(verdict, False)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..decimal_math import fmt2
-from ..expr import Expr, Field, IsBlank, Not, Or, eq
+from ..expr import And, Expr, Field, IsBlank, IsError, Not, Or, eq
 from ..model import FUND_LINES
 from ..profile import ExecutionRateRule, Node, Profile
 from ..score_rules import BUDGET, EXECUTED, HAS_RATE, RATE, ROW  # noqa: F401 (shared here)
@@ -27,19 +27,26 @@ def entered(*names: str) -> Expr:
     return Or(*(Not(IsBlank(ROW[n])) for n in names))
 
 
+def present(*names: str) -> Expr:
+    """Some of these cells of the row hold something: not blank, and not #REF! (a row the
+    unit deleted leaves #REF! where the 审核 sheet referred to it)."""
+    return Or(*(And(Not(IsError(ROW[n])), Not(IsBlank(ROW[n]))) for n in names))
+
+
 # What a unit types into a row it uses; a fixed row's name, weight and direction are printed.
 def row_used(profile: Profile, kind: str) -> Expr:
     """A row of that table the reader takes (one of its input cells is not blank): per-row
     checks run on these rows only, in Python (a blank row is no row of the filing) and on
-    the live 审核 sheet alike."""
+    the live 审核 sheet alike; a deleted row is no row either."""
     if kind == "project":
-        return entered("name", "level", "parent", "initial", "adjusted", "spent")
+        return present("name", "level", "parent", "initial", "adjusted", "spent")
     if kind == "income":
-        return entered("name", "amount")
+        return present("name", "amount")
     if profile.kind == "project":  # a unit-defined row: every column is the unit's
-        return entered("name", "direction", "unit", "weight", "score", "target", "actual",
+        return present("name", "direction", "unit", "weight", "score", "target", "actual",
                        "explanation")  # fmt: skip
-    return USED_FIXED  # a fixed row: its name, weight and 性质 are printed
+    # a fixed row: its name, weight and 性质 are printed
+    return present("score", "target", "target_text", "actual", "actual_text", "explanation")
 
 
 USED_OPEN = entered(
