@@ -117,7 +117,11 @@ class Finance(_Model):
 
 
 class Project(_Model):
-    """A line of 项目支出明细: a 一级项目, or a 二级项目 under `parent`."""
+    """A line of 项目支出明细: a 一级项目, or a 二级项目 under `parent`.
+
+    `unit` is the unit the project belongs to: blank for the department itself (本级), or
+    a named 下属单位 (with its code). A 二级项目's parent is the 一级项目 of that name in the
+    same unit: two units may each have a 一级项目 called 运行经费."""
 
     name: str = Field(..., title="项目名称")
     level: Literal[1, 2] = Field(1, title="项目级次")
@@ -126,6 +130,8 @@ class Project(_Model):
     adjusted: Money | None = Field(None, title="调整预算")
     spent: Money | None = Field(None, title="实际支出")
     rate: Pct | None = Field(None, title="执行率（填报）")
+    unit: str | None = Field(None, title="所属单位（空为本级）")
+    unit_code: str | None = Field(None, title="所属单位编码")
 
 
 class StatedCounts(_Model):

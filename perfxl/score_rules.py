@@ -86,6 +86,7 @@ ROW = {
         "spent",
         "rate",
         "amount",
+        "unit_code",
     )
 }
 BUDGET = Field("funds.total.budget")

@@ -58,6 +58,8 @@ def guangdong_full() -> Filing:
         "project": D("385.00"),
         "expenditure_total": D("985.00"),
     }
+    # 本级 and a 下属单位, each with its own 一级项目 信息化建设 (same name, two projects)
+    center = {"unit": "示例市信息中心", "unit_code": "901002"}
     data["projects"] = [
         {"name": "信息化建设", "level": 1, "initial": D(200), "adjusted": D(200), "spent": D(195)},
         {
@@ -76,7 +78,18 @@ def guangdong_full() -> Filing:
             "adjusted": D(80),
             "spent": D(77),
         },
-        {"name": "业务培训", "level": 1, "initial": D(190), "adjusted": D(190), "spent": D(190)},
+        {"name": "业务培训", "level": 1, "initial": D(140), "adjusted": D(140), "spent": D(140)},
+        {"name": "信息化建设", "level": 1, "initial": D(50), "adjusted": D(50), "spent": D(50)}
+        | center,
+        {
+            "name": "系统运维",
+            "level": 2,
+            "parent": "信息化建设",
+            "initial": D(50),
+            "adjusted": D(50),
+            "spent": D(50),
+        }
+        | center,
     ]
     return Filing.model_validate(data)
 
@@ -158,6 +171,13 @@ MISTAKES = [
             {("INTEG-FORMULA", "grade"), ("ARITH-GRADE", "grade")}),
     Mistake("dept-share-typed", "guangdong", {"finance.basic_share": 50},
             {("INTEG-FORMULA", "finance.basic_share"), ("XT-SHARES", "finance.basic_share")}),
+    # two units' 信息化建设: a 下属单位's 二级项目 counts for its own 一级项目 only
+    Mistake("unit-parent-project", "guangdong", {"projects.5.spent": 45},
+            {("XT-PROJECT-PARENT-SUM", "projects.4.spent")}),
+    # its unit cleared, the 二级项目 joins the 本级 信息化建设 (the centre's has no children left)
+    Mistake("unit-moved", "guangdong", {"projects.5.unit": None},
+            {("XT-PROJECT-PARENT-SUM", "projects.0.initial"), ("XT-PROJECT-PARENT-SUM", "projects.0.adjusted"),
+             ("XT-PROJECT-PARENT-SUM", "projects.0.spent")}),
     Mistake("dept-not-recalculated", "guangdong", {"indicators.3.score": 2},
             {("COMP-EXPLAIN-SCORE", "indicators.3.explanation"), ("ARITH-GROUP-SUM", "group_scores.2"), TOTAL},
             {("INTEG-STALE", "funds.total.rate")}, recalc=False),

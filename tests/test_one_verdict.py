@@ -122,6 +122,10 @@ MISTAKES = [
       caught_by=("VAL-NUMBER-TEXT",)),
     M("g-parent-sum", "guangdong", Edit("projects.1.spent", "set", 100),
       caught_by=("XT-PROJECT-PARENT-SUM",)),
+    M("g-unit-parent-sum", "guangdong", Edit("projects.5.spent", "set", 45),
+      caught_by=("XT-PROJECT-PARENT-SUM",)),
+    M("g-unit-cleared", "guangdong", Edit("projects.5.unit", "clear"),
+      caught_by=("XT-PROJECT-PARENT-SUM",)),
 ]  # fmt: skip
 
 

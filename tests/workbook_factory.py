@@ -420,6 +420,8 @@ def full_department_filings(draw: st.DrawFn, profile_id: str) -> Filing:
                 initial=_maybe(MONEY),
                 adjusted=_maybe(MONEY),
                 spent=_maybe(MONEY),
+                unit=_maybe(TEXT),
+                unit_code=_maybe(CODES),
             ),
             max_size=DEFAULT_PROJECT_ROWS + 3,
         )

@@ -33,7 +33,9 @@ def row_used(profile: Profile, kind: str) -> Expr:
     checks run on these rows only, in Python (a blank row is no row of the filing) and on
     the live 审核 sheet alike."""
     if kind == "project":
-        return entered("name", "level", "parent", "initial", "adjusted", "spent")
+        return entered(
+            "name", "level", "parent", "initial", "adjusted", "spent", "unit", "unit_code"
+        )
     if kind == "income":
         return entered("name", "amount")
     if profile.kind == "project":  # a unit-defined row: every column is the unit's

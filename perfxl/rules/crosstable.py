@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from ..expr import (
     And,
     Column,
-    CountIf,
     CountNumbers,
     Field,
     Filled,
@@ -18,6 +17,7 @@ from ..expr import (
     Round,
     Sum,
     SumIf,
+    SumWhere,
     eq,
     gt,
 )
@@ -36,6 +36,7 @@ SPENDING = Field("finance.expenditure_total")
 AMOUNTS = Column("finance.income.*.amount")
 LEVELS = Column("projects.*.level")
 PARENTS = Column("projects.*.parent")
+UNITS = Column("projects.*.unit")
 PROJECT_MONEY = {"initial": "年初预算", "adjusted": "调整预算", "spent": "实际支出"}
 
 
@@ -108,17 +109,20 @@ def _projects_sum(profile: Profile) -> list[Formula]:
 
 
 def _parent_sums(profile: Profile) -> list[Formula]:
+    """A 一级项目's children are the rows naming it as parent within the same unit: two
+    units' 运行经费 are two projects."""
     out = []
     name = ROW["name"]
+    mine = ((PARENTS, name), (UNITS, ROW["unit"]))
     for col, label in PROJECT_MONEY.items():
         x = ROW[col]
-        children = Round(SumIf(PARENTS, name, Column(f"projects.*.{col}")), 2)
+        children = Round(SumWhere(mine, Column(f"projects.*.{col}")), 2)
         out.append(
             Formula(
                 f"row.{col}",
                 If(
                     And(eq(ROW["level"], 1), Filled(name), IsNumber(x)),
-                    gt(CountIf(PARENTS, name), 0),
+                    gt(SumWhere(mine), 0),
                     False,
                 ),
                 eq(Round(x, 2), children),
@@ -163,12 +167,20 @@ def _project_rates(profile: Profile) -> list[Formula]:
 
 
 def _parents(filing: Filing, profile: Profile, result: ScoreResult, ctx: Context) -> Iterator[Hit]:
-    """A 二级项目 must name a 一级项目 of the same list."""
-    firsts = {p.name for p in filing.projects if p.level == 1}
+    """A 二级项目 must name a 一级项目 of the same unit (names compared as Excel does: case
+    ignored)."""
+    firsts = {(_key(p.unit), _key(p.name)) for p in filing.projects if p.level == 1}
     for i, p in enumerate(filing.projects):
-        if p.level == 2 and p.parent not in firsts:
-            what = f"所属一级项目「{p.parent}」不在明细中" if p.parent else "未填所属一级项目"
+        if p.level == 2 and (_key(p.unit), _key(p.parent)) not in firsts:
+            where = f"{p.unit}的" if p.unit else "本级"
+            what = (
+                f"所属一级项目「{p.parent}」不在{where}项目中" if p.parent else "未填所属一级项目"
+            )
             yield Hit(f"projects.{i}.parent", f"二级项目「{p.name}」{what}", actual=p.parent)
+
+
+def _key(text: str | None) -> str:
+    return (text or "").casefold()
 
 
 def _leaves(node) -> list:

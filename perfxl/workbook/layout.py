@@ -270,7 +270,12 @@ PROJECT_LIST_COLUMNS = (
     Column("adjusted", "E", "input", "money", "调整预算"),
     Column("spent", "F", "input", "money", "实际支出"),
     Column("rate", "G", "formula", "pct", "执行率"),
+    Column("unit", "H", "input", "text", "所属单位"),
+    Column("unit_code", "I", "input", "code", "单位编码"),
 )
+# Columns a block had in earlier templates of the same format: such a workbook is still read
+# (the missing columns are blank). 项目支出明细 gained 所属单位 and 单位编码 (H:I).
+LEGACY_WIDTHS: dict[str, tuple[int, ...]] = {"pf_projects": (7,)}
 INCOME_COLUMNS = (
     Column("name", "A", "input", "text", "收入来源"),
     Column("amount", "B", "input", "money", "金额（万元）"),

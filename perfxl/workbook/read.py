@@ -49,7 +49,7 @@ from .guard import (
     resolve_names,
     sheet_facts,
 )
-from .layout import META_SHEET, TEMPLATE_FORMAT, Block, Cell, Layout, layout_for
+from .layout import LEGACY_WIDTHS, META_SHEET, TEMPLATE_FORMAT, Block, Cell, Layout, layout_for
 
 __all__ = [
     "cell_text",
@@ -779,7 +779,11 @@ def _read(pkg: Package, given: Profile | None, limits: Limits) -> tuple[Filing, 
     lists: dict[str, list[dict]] = {}
     for block, cols, width in plan.blocks:
         items = lists.setdefault(block.list_path, [])
-        items += reader.block(block, cols, width, areas[block.name], profile, len(items))
+        a = areas[block.name]
+        have = a.last_col - a.col + 1
+        if have != width:  # an earlier template's block: its columns only (checked above)
+            cols, width = tuple(c for c in cols if c.off < have), have
+        items += reader.block(block, cols, width, a, profile, len(items))
     reader.orphans(plan, areas)
     reader.yuan_slips()
     reader.group_places(plan, areas)
@@ -810,7 +814,7 @@ def _check_widths(pkg: Package, plan: _Plan, areas: dict[str, Area]) -> None:
     bad = []
     for block, _cols, width in plan.blocks:
         a = areas[block.name]
-        if a.last_col - a.col + 1 != width:
+        if a.last_col - a.col + 1 not in (width, *LEGACY_WIDTHS.get(block.name, ())):
             bad.append(
                 Problem(
                     pkg.file,

@@ -490,8 +490,8 @@ def _draw_projects(sh: Sheets) -> None:
     st = sh.st
     b = next(b for b in sh.layout.blocks if b.list_path == "projects")
     s, ws = b.sheet, sh.ws[b.sheet]
-    sh.width(s, {"A": 30, "B": 9, "C": 24, "D": 13, "E": 13, "F": 13, "G": 10})
-    sh.merge(s, "A1:G1", "项目支出明细（万元）", st.title)
+    sh.width(s, {"A": 30, "B": 9, "C": 24, "D": 13, "E": 13, "F": 13, "G": 10, "H": 20, "I": 12})
+    sh.merge(s, "A1:I1", "项目支出明细（万元）", st.title)
     sh.heights[(s, 1)] = 32
     for col in b.columns:
         sh.put(s, f"{col.letter}2", col.header, st.header)
@@ -504,13 +504,21 @@ def _draw_projects(sh: Sheets) -> None:
         "error_title": "项目级次", "error_message": "项目级次只能是 1（一级项目）或 2（二级项目）。"})  # fmt: skip
     validate(ws, _rng("C", rows), {"validate": "any", "input_title": "所属一级项目",
         "input_message": "二级项目填所属一级项目的名称；一级项目不填。"})  # fmt: skip
+    validate(ws, _rng("H", rows), {"validate": "any", "input_title": "所属单位",
+        "input_message": "本级项目不填；下属单位的项目填单位名称。二级项目与其一级项目填同一单位。"})  # fmt: skip
     money_rule(ws, f"D{b.first_row}:F{b.last_row}")
     for r in block_rows(b):
         sh.fit_row(
-            s, r, [(sh.placed.inputs.get((s, r, "A")), 30), (sh.placed.inputs.get((s, r, "C")), 24)]
+            s,
+            r,
+            [
+                (sh.placed.inputs.get((s, r, "A")), 30),
+                (sh.placed.inputs.get((s, r, "C")), 24),
+                (sh.placed.inputs.get((s, r, "H")), 20),
+            ],
         )
     ws.freeze_panes(2, 1)
-    print_setup(ws, pr, 6)
+    print_setup(ws, pr, 8)
 
 
 def _draw_scores(sh: Sheets) -> None:
@@ -693,7 +701,9 @@ def _dept_guide(p: Profile) -> list[str]:
         "全年预算数为 0 时显示“—”。",
         "收支情况：各项收入之和应等于收入合计；基本支出 + 项目支出应等于支出合计，占比自动计算。",
         "项目支出明细：项目级次填 1（一级项目）或 2（二级项目），二级项目填所属一级项目；"
-        "执行率 = 实际支出 ÷ 调整预算，调整预算为 0 的显示“—”。末行为一级项目合计。",
+        "所属单位：本级项目不填，下属单位的项目填单位名称和编码，二级项目与其一级项目填同一单位"
+        "（不同单位可有同名项目）；执行率 = 实际支出 ÷ 调整预算，调整预算为 0 的显示“—”。"
+        "末行为一级项目合计。",
         "评分表：逐项填写实际值（按“计算方法”计算，百分比填 95 表示 95%）和自评得分；"
         "自评得分低于分值的须填写扣分原因。各项评分标准见下表，也会在选中单元格时提示。",
         "只有一级得分、没有三级明细时，在评分汇总的“评价得分”栏填写一级得分，按一级得分计分；"
