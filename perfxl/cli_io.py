@@ -118,14 +118,17 @@ def fill_cmd(
     或财政局自己的模板 .xlsx/.xlsm（只写入填报栏，保留原样式）。DATA 为 .yaml/.json
     填报数据、填好的工作簿，或主表 .csv/.xlsx 中的一行（--row / --key）。
     """
-    from .workbook.fill import fill
+    from .workbook.fill import fill, not_kept
 
     inputs = (data, Path(target), *_profile_inputs(profile_ref))
     refuse_inputs(output, inputs)
     with per_file(data):
         filing = _data(data, target, profile_ref, row, key)
-    fill(target, filing, output, profile=_profile(profile_ref), lock_prefilled=lock, inputs=inputs)
+    prof = _profile(profile_ref)
+    fill(target, filing, output, profile=prof, lock_prefilled=lock, inputs=inputs)
     out.print(f"已写入 {safe(output)}")
+    # a field the workbook does not give back as stated is named, never dropped silently
+    _notes(not_kept(filing, output, prof))
 
 
 @click.command("distribute")
