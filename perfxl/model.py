@@ -141,6 +141,19 @@ class StatedCounts(_Model):
     full_marks: int | None = Field(None, ge=0, title="得满分的末级指标个数（填报）")
 
 
+class ProjectCount(_Model):
+    """项目个数 a report states for the department (unit 合计), the department itself (本级)
+    or one 下属单位: "一级项目 6 个，二级项目 21 个"."""
+
+    unit: str = Field(..., title="单位（合计 / 本级 / 下属单位名称）")
+    first: int | None = Field(None, ge=0, title="一级项目个数（填报）")
+    second: int | None = Field(None, ge=0, title="二级项目个数（填报）")
+
+
+TOTAL_UNIT = "合计"  # ProjectCount.unit of the department as a whole
+OWN_UNIT = "本级"  # the department itself: project rows with no unit
+
+
 class Filing(_Model):
     """One filled self-evaluation table (项目支出 or 部门整体支出)."""
 
@@ -160,6 +173,9 @@ class Filing(_Model):
     grade: str | None = Field(None, title="评价等级（填报）")
     finance: Finance | None = Field(None, title="收支情况（部门整体）")
     projects: list[Project] = Field(default_factory=list, title="项目支出明细（部门整体）")
+    project_counts: list[ProjectCount] = Field(
+        default_factory=list, title="项目个数（填报；合计、本级、各下属单位）"
+    )
     counts: dict[str, StatedCounts] = Field(
         default_factory=dict, title="指标个数（填报；键为一级指标编码，all 为全表）"
     )

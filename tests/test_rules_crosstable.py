@@ -172,3 +172,26 @@ def test_a_parent_is_looked_for_in_the_childs_own_unit():
     assert ["XT-PROJECT-PARENT", "projects.7.parent"] in blocking(report)
     hit = next(f for f in report.errors if f.code == "XT-PROJECT-PARENT")
     assert "不在某档案服务中心的项目中" in hit.message
+
+
+def test_stated_project_counts_mean_categories_for_the_department():
+    data = two_units()  # 本级: 4 一级, 2 二级; the centre: 1 一级 (same name as a 本级 one), 1 二级
+    data["project_counts"] = [
+        {"unit": "合计", "first": 4, "second": 3},  # 档案馆运行维护 counts once: 4, not 5 rows
+        {"unit": "本级", "first": 4, "second": 2},
+        {"unit": "某档案服务中心", "first": 1, "second": 1},
+    ]
+    report = run(data)
+    assert blocking(report) == [] and report.status("XT-PROJECT-COUNTS") is Status.PASSED
+    data["project_counts"][0]["first"] = 5  # the rows, not the categories
+    data["project_counts"][2]["second"] = 2
+    data["project_counts"].append({"unit": "另一中心", "first": 1})
+    report = run(data)
+    assert blocking(report) == [
+        ["XT-PROJECT-COUNTS", "project_counts.0.first"],
+        ["XT-PROJECT-COUNTS", "project_counts.2.second"],
+        ["XT-PROJECT-COUNTS", "project_counts.3.unit"],
+    ]
+    first = report.errors[0]
+    assert (first.expected, first.actual) == ("4", "5") or (first.expected, first.actual) == (4, 5)
+    assert "同名的一级项目计一次" in first.message

@@ -28,6 +28,8 @@ from perfxl.model import (
     IncomeLine,
     Indicator,
     Project,
+    ProjectCount,
+    StatedCounts,
 )
 from perfxl.profile import Profile, load_profile
 from perfxl.scoring import execution_rate, rate_score
@@ -37,6 +39,7 @@ from perfxl.workbook.layout import (
     DEFAULT_ROWS_PER_GROUP,
     DEPT_TEXTS,
     META_SHEET,
+    PROJECT_COUNT_ROWS,
     TEMPLATE_FORMAT,
     layout_for,
 )
@@ -177,7 +180,22 @@ def expected(filing: Filing, profile: Profile | None = None) -> Filing:
         finance=finance,
         projects=projects,
         texts={k: v for k, v in filing.texts.items() if f"texts.{k}" in paths},
+        counts=_counts_kept(filing, paths),
+        project_counts=[] if project else filing.project_counts,
     )
+
+
+def _counts_kept(filing: Filing, paths: dict[str, Any]) -> dict[str, StatedCounts]:
+    out = {}
+    for key, c in filing.counts.items():
+        kept = {
+            f: getattr(c, f)
+            for f in ("indicators", "full_marks")
+            if f"counts.{key}.{f}" in paths and getattr(c, f) is not None
+        }
+        if kept:
+            out[key] = StatedCounts(**kept)
+    return out
 
 
 def _walk(node: Any) -> list[tuple[int, Any]]:
@@ -426,6 +444,22 @@ def full_department_filings(draw: st.DrawFn, profile_id: str) -> Filing:
             max_size=DEFAULT_PROJECT_ROWS + 3,
         )
     )
+    counted = st.builds(
+        StatedCounts,
+        indicators=_maybe(st.integers(0, 500)),
+        full_marks=_maybe(st.integers(0, 500)),
+    )
+    project_counts = draw(
+        st.lists(
+            st.builds(
+                ProjectCount,
+                unit=TEXT,
+                first=_maybe(st.integers(0, 999)),
+                second=_maybe(st.integers(0, 999)),
+            ),
+            max_size=PROJECT_COUNT_ROWS,
+        )
+    )
     tops = [n.code for n in p.indicators]
     return base.model_copy(
         update={
@@ -437,6 +471,8 @@ def full_department_filings(draw: st.DrawFn, profile_id: str) -> Filing:
             "group_remarks": draw(st.dictionaries(st.sampled_from(tops), TEXT)),
             "finance": finance,
             "projects": projects,
+            "project_counts": project_counts,
+            "counts": draw(st.dictionaries(st.sampled_from([*tops, "all"]), counted)),
             "texts": draw(st.dictionaries(st.sampled_from(DEPT_TEXTS), LONG)),
         }
     )

@@ -22,7 +22,7 @@ from ..expr import (
     gt,
 )
 from ..findings import Scope, Severity
-from ..model import Filing
+from ..model import OWN_UNIT, TOTAL_UNIT, Filing
 from ..profile import Profile
 from ..scoring import ScoreResult
 from .base import Context, Formula, Hit, Rule
@@ -183,6 +183,49 @@ def _key(text: str | None) -> str:
     return (text or "").casefold()
 
 
+def _unit_key(unit: str | None) -> str:
+    """本级 rows may leave 所属单位 blank or say 本级."""
+    return "" if unit is None or unit.strip() in ("", OWN_UNIT) else _key(unit.strip())
+
+
+def _project_counts(
+    filing: Filing, profile: Profile, result: ScoreResult, ctx: Context
+) -> Iterator[Hit]:
+    """Stated 一级/二级 project counts against the list: a unit's counts are its own rows
+    (一级 by distinct name); the department total (合计) counts the 一级项目 as categories
+    (a name several units share counts once) and sums the 二级项目."""
+    rows = filing.projects
+    if not rows:
+        return
+    units = {_unit_key(p.unit) for p in rows}
+    for i, stated in enumerate(filing.project_counts):
+        label = stated.unit.strip()
+        if label == TOTAL_UNIT:
+            mine, what = rows, "全部门"
+        else:
+            key = _unit_key(label)
+            if key not in units:
+                yield Hit(
+                    f"project_counts.{i}.unit",
+                    f"项目个数中的单位「{label}」在项目支出明细中没有项目",
+                    actual=label,
+                )
+                continue
+            mine, what = [p for p in rows if _unit_key(p.unit) == key], label or OWN_UNIT
+        first = len({_key(p.name) for p in mine if p.level == 1})
+        second = sum(1 for p in mine if p.level == 2)
+        for field, found, level in (("first", first, "一级"), ("second", second, "二级")):
+            value = getattr(stated, field)
+            if value is not None and value != found:
+                how = "（各单位同名的一级项目计一次）" if field == "first" and mine is rows else ""
+                yield Hit(
+                    f"project_counts.{i}.{field}",
+                    f"{what}填报{level}项目 {value} 个，项目支出明细中有 {found} 个{how}",
+                    expected=found,
+                    actual=value,
+                )
+
+
 def _leaves(node) -> list:
     return [node] if not node.children else [x for c in node.children for x in _leaves(c)]
 
@@ -288,6 +331,15 @@ RULES = [
         "部门整体",
         kinds=DEPT,
         check=_parents,
+    ),
+    Rule(
+        "XT-PROJECT-COUNTS",
+        B,
+        Scope.CROSS,
+        "填报的一级、二级项目个数与项目支出明细一致（合计按一级项目类别计，二级项目求和）",
+        "部门整体（填报了项目个数时）",
+        kinds=DEPT,
+        check=_project_counts,
     ),
     Rule(
         "XT-COUNTS",

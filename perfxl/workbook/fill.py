@@ -138,10 +138,12 @@ def fill_template(
     _check_room(template, filing, layout, areas)
     wb = openpyxl.load_workbook(template, keep_vba=macro, keep_links=True)
     for cell in layout.cells:
-        if cell.role == "input" and cell.path is not None:
+        if cell.role == "input" and cell.path is not None and cell.name in areas:
             a = areas[cell.name]
             _write(wb[a.sheet], a.row, a.col, filing.value(cell.path), template)
     for block in layout.blocks:
+        if block.name not in areas:
+            continue  # a template made before this block: not_kept names what is lost
         a = areas[block.name]
         ws = wb[a.sheet]
         first = col_number(block.columns[0].letter)
@@ -162,6 +164,8 @@ def _check_room(template: Path, filing: Filing, layout: Layout, areas: dict[str,
     problems = []
     profile = layout.profile
     for block in layout.blocks:
+        if block.name not in areas:
+            continue
         a = areas[block.name]
         need, have = len(_items(filing, block)), a.last_row - a.row + 1
         if need > have:

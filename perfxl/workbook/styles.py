@@ -53,6 +53,7 @@ NUM_FORMATS: dict[str, str] = {
     "code": "@",
     "direction": "@",
     "level": "0",
+    "count": "0",
 }
 
 _BASE: dict[str, Any] = {"font_name": BODY_FONT, "font_size": 11, "valign": "vcenter"}
@@ -490,7 +491,8 @@ def _draw_projects(sh: Sheets) -> None:
     st = sh.st
     b = next(b for b in sh.layout.blocks if b.list_path == "projects")
     s, ws = b.sheet, sh.ws[b.sheet]
-    sh.width(s, {"A": 30, "B": 9, "C": 24, "D": 13, "E": 13, "F": 13, "G": 10, "H": 20, "I": 12})
+    sh.width(s, {"A": 30, "B": 9, "C": 24, "D": 13, "E": 13, "F": 13, "G": 10, "H": 20, "I": 12,
+                 "J": 3, "K": 22, "L": 12, "M": 12})  # fmt: skip
     sh.merge(s, "A1:I1", "项目支出明细（万元）", st.title)
     sh.heights[(s, 1)] = 32
     for col in b.columns:
@@ -517,8 +519,22 @@ def _draw_projects(sh: Sheets) -> None:
                 (sh.placed.inputs.get((s, r, "H")), 20),
             ],
         )
+    counts = next(b for b in sh.layout.blocks if b.list_path == "project_counts")
+    h = counts.first_row - 1
+    for col in counts.columns:
+        sh.put(s, f"{col.letter}{h}", col.header, st.header)
+    sh.merge(s, f"K{h - 1}:M{h - 1}", "项目个数（填报）", st.header)
+    sh.merge(s, f"K{counts.last_row + 1}:M{counts.last_row + 2}",
+             "合计行为全部门（各单位同名的一级项目只计一次，二级项目合计）；本级及各下属单位各一行。",
+             st.label_left)  # fmt: skip
+    crow = f"{counts.first_row}:{counts.last_row}"
+    validate(ws, _rng("K", crow), {"validate": "any", "input_title": "单位",
+        "input_message": "填“合计”（全部门）、“本级”或下属单位名称（与项目支出明细的所属单位一致）。"})  # fmt: skip
+    validate(ws, f"L{counts.first_row}:M{counts.last_row}", {"validate": "integer", "criteria": ">=", "value": 0,
+        "input_title": "项目个数", "input_message": "报告中说明的一级项目、二级项目个数。",
+        "error_title": "项目个数", "error_message": "请填写非负整数。"})  # fmt: skip
     ws.freeze_panes(2, 1)
-    print_setup(ws, pr, 8)
+    print_setup(ws, max(pr, counts.last_row + 2), 12, landscape=True)
 
 
 def _draw_scores(sh: Sheets) -> None:
@@ -583,10 +599,20 @@ def _draw_scores(sh: Sheets) -> None:
     sh.put(s, f"B{t}", p.total, st.constant)
     sh.merge(s, f"A{t + 2}:H{t + 2}", SIGNATURE, st.signature)
     sh.heights[(s, t + 2)] = 30
+    c0 = lay.group_rows["_counts"]
+    sh.put(s, f"A{c0}", "指标个数（填报）", st.header)
+    sh.put(s, f"B{c0}", "末级指标个数", st.header)
+    sh.put(s, f"C{c0}", "满分个数", st.header)
+    for i, top in enumerate([*p.indicators, None], start=1):
+        sh.put(s, f"A{c0 + i}", top.name if top else "全表", st.group)
+    last = c0 + len(p.indicators) + 1
+    validate(ws, f"B{c0 + 1}:C{last}", {"validate": "integer", "criteria": ">=", "value": 0,
+        "input_title": "指标个数", "input_message": "报告中说明的末级指标个数及得满分的个数（不说明的不填）。",
+        "error_title": "指标个数", "error_message": "请填写非负整数。"})  # fmt: skip
     ws.write_url(2, 9, f"internal:'{AUDIT_SHEET}'!A1", st.link, "查看审核结果")
     ws.freeze_panes(3, 0)
     ws.repeat_rows(2)
-    print_setup(ws, t + 2, 7, landscape=True)
+    print_setup(ws, last, 7, landscape=True)
 
 
 def _leaf_validation(ws: Worksheet, leaf: Node, r: int, limit: int | None) -> None:

@@ -1,0 +1,89 @@
+"""Department filings as published: projects of several units, stated project and
+indicator counts in cells of their own, checked at those cells."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import openpyxl
+
+from perfxl.model import Filing
+from perfxl.profile import load_profile
+from perfxl.verdict import check_path
+from perfxl.workbook.fill import build_filled, fill, not_kept
+from perfxl.workbook.read import read_workbook_ex
+from perfxl.workbook.write import build_workbook
+
+from .check_helpers import guangdong
+from .test_rules_crosstable import two_units
+
+D = Decimal
+
+
+def stated() -> Filing:
+    data = guangdong()
+    data["group_scores"] = {k: v for k, v in data["group_scores"].items() if "." not in k}
+    data["projects"] = two_units()["projects"]
+    data["counts"] = {"all": {"indicators": 26, "full_marks": 23}, "1": {"indicators": 3}}
+    data["project_counts"] = [
+        {"unit": "合计", "first": 4, "second": 3},
+        {"unit": "本级", "first": 4, "second": 2},
+        {"unit": "某档案服务中心", "first": 1, "second": 1},
+    ]
+    return Filing.model_validate(data)
+
+
+def findings(path, prefix="XT-"):
+    report = check_path(path).report
+    return sorted((f.code, f.location()) for f in report.findings if f.code.startswith(prefix))
+
+
+def test_counts_have_cells_and_come_back(tmp_path):
+    src = stated()
+    out = build_filled(load_profile(src.profile), src, tmp_path / "g.xlsx")
+    back, notes = read_workbook_ex(out)
+    assert notes == []
+    assert back.counts == src.counts and back.project_counts == src.project_counts
+    assert [(p.unit, p.unit_code) for p in back.projects] == [
+        (p.unit, p.unit_code) for p in src.projects
+    ]
+    assert not_kept(src, out) == []
+    assert findings(out) == []
+
+
+def test_counts_that_disagree_are_reported_at_their_cells(tmp_path):
+    src = stated()
+    wrong = src.model_copy(
+        update={
+            "counts": {"all": {"indicators": 26, "full_marks": 22}},
+            "project_counts": [
+                src.project_counts[0].model_copy(update={"first": 5}),  # rows, not categories
+                *src.project_counts[1:],
+            ],
+        }
+    )
+    out = build_filled(load_profile(src.profile), Filing.model_validate(wrong), tmp_path / "w.xlsx")
+    back, _ = read_workbook_ex(out)
+    assert findings(out) == sorted(
+        [
+            ("XT-COUNTS", f"评分表!{back.where('counts.all.full_marks').cell}"),
+            ("XT-PROJECT-COUNTS", "项目支出明细!L4"),
+        ]
+    )
+
+
+def test_a_template_made_before_the_count_cells_still_reads_and_fill_says_what_it_lost(
+    tmp_path,
+):
+    blank = build_workbook(load_profile("dept-guangdong"), tmp_path / "blank.xlsx")
+    wb = openpyxl.load_workbook(blank)
+    for name in [n for n in wb.defined_names if n.startswith("pf_count_")]:
+        del wb.defined_names[name]
+    del wb.defined_names["pf_project_counts"]
+    wb.save(tmp_path / "old.xlsx")
+    src = stated()
+    out = fill(tmp_path / "old.xlsx", src, tmp_path / "filled.xlsx")
+    back, _notes = read_workbook_ex(out)
+    assert back.counts == {} and back.project_counts == []
+    lost = {p.place for p in not_kept(src, out)}
+    assert {"counts.all.indicators", "project_counts.0.first", "project_counts.2.unit"} <= lost
