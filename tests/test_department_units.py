@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import openpyxl
 
+from perfxl.filing_io import load_filing
+from perfxl.findings import Status
 from perfxl.model import Filing
 from perfxl.profile import load_profile
 from perfxl.verdict import check_path
@@ -15,6 +17,7 @@ from perfxl.workbook.read import read_workbook_ex
 from perfxl.workbook.write import build_workbook
 
 from .check_helpers import guangdong
+from .conftest import UNITS_EXAMPLE
 from .test_rules_crosstable import two_units
 
 D = Decimal
@@ -87,3 +90,21 @@ def test_a_template_made_before_the_count_cells_still_reads_and_fill_says_what_i
     assert back.counts == {} and back.project_counts == []
     lost = {p.place for p in not_kept(src, out)}
     assert {"counts.all.indicators", "project_counts.0.first", "project_counts.2.unit"} <= lost
+
+
+def test_the_bundled_units_example_passes_and_fills_without_loss(tmp_path):
+    src = load_filing(UNITS_EXAMPLE)
+    assert check_path(UNITS_EXAMPLE).report.valid
+    units = {p.unit for p in src.projects}
+    assert units == {None, "示例市图书馆"}
+    shared = {p.name for p in src.projects if p.level == 1 and p.unit} & {
+        p.name for p in src.projects if p.level == 1 and not p.unit
+    }
+    assert shared == {"运行经费", "信息化运行维护经费"}
+    out = fill("dept-guangdong", src, tmp_path / "units.xlsx")
+    assert not_kept(src, out) == []
+    back, notes = read_workbook_ex(out)
+    assert notes == []
+    assert back.model_dump(exclude={"sources"}) == src.model_dump(exclude={"sources"})
+    report = check_path(out).report
+    assert report.valid and report.status("XT-PROJECT-COUNTS") is Status.PASSED
