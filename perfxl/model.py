@@ -102,6 +102,7 @@ class Indicator(_Model):
 class IncomeLine(_Model):
     name: str = Field(..., title="收入来源")
     amount: Money | None = Field(None, title="金额")
+    share: Pct | None = Field(None, title="占收入合计比例（填报）")
 
 
 class Finance(_Model):

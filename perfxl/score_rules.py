@@ -87,6 +87,7 @@ ROW = {
         "rate",
         "amount",
         "unit_code",
+        "share",
     )
 }
 BUDGET = Field("funds.total.budget")

@@ -149,7 +149,7 @@ MISTAKES = [
             {("INTEG-STALE", "funds.total.rate")}, recalc=False),
     # ---- dept-hubei (Wuhan 2020 with a complete 收支情况 and 二级项目)
     Mistake("income-lines", "hubei", {"finance.income.0.amount": 2900},
-            {("XT-INCOME-SUM", "finance.income_total")}),
+            {("XT-INCOME-SUM", "finance.income_total"), ("XT-INCOME-SHARES", "finance.income.0.share")}),
     Mistake("basic-plus-project", "hubei", {"finance.basic": 1600},
             {("XT-EXPENDITURE-SUM", "finance.expenditure_total")}),
     Mistake("project-list", "hubei", {"projects.4.spent": 480},
@@ -169,8 +169,11 @@ MISTAKES = [
             {("COMP-EXPLAIN-SCORE", "indicators.1.explanation")}),
     Mistake("dept-grade-typed", "guangdong", {"grade": "良"},
             {("INTEG-FORMULA", "grade"), ("ARITH-GRADE", "grade")}),
+    # the share is the unit's input (its 复算 is beside it): a wrong one is a XT-SHARES error
     Mistake("dept-share-typed", "guangdong", {"finance.basic_share": 50},
-            {("INTEG-FORMULA", "finance.basic_share"), ("XT-SHARES", "finance.basic_share")}),
+            {("XT-SHARES", "finance.basic_share")}),
+    Mistake("income-share", "hubei", {"finance.income.0.share": 92.5},
+            {("XT-INCOME-SHARES", "finance.income.0.share")}),
     # two units' 信息化建设: a 下属单位's 二级项目 counts for its own 一级项目 only
     Mistake("unit-parent-project", "guangdong", {"projects.5.spent": 45},
             {("XT-PROJECT-PARENT-SUM", "projects.4.spent")}),

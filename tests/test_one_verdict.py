@@ -109,6 +109,8 @@ MISTAKES = [
     M("h-broken-sum", "hubei", Edit("projects.2.spent", "set", 390),
       caught_by=("XT-PROJECT-PARENT-SUM",)),
     M("h-share-typed", "hubei", Edit("finance.basic_share", "set", 50), caught_by=("XT-SHARES",)),
+    M("h-income-share", "hubei", Edit("finance.income.0.share", "set", 92.5),
+      caught_by=("XT-INCOME-SHARES",)),
     M("h-project-row-inserted", "hubei", Edit("projects.0.name", "insert_below")),
     M("h-project-row-copied", "hubei", Edit("projects.4.name", "copy_below"),
       caught_by=("XT-PROJECTS-SUM",)),

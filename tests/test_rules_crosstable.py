@@ -34,7 +34,20 @@ def test_the_published_wuhan_summary_passes_what_it_can():
 def test_income_sources_add_up():
     data = wuhan_full()
     data["finance"]["income"][0]["amount"] = D("3100.00")
-    assert blocking(run(data)) == [["XT-INCOME-SUM", "finance.income_total"]]
+    assert blocking(run(data)) == [
+        ["XT-INCOME-SUM", "finance.income_total"],
+        ["XT-INCOME-SHARES", "finance.income.0.share"],  # 3100 / 3233.46 = 95.87 %
+    ]
+
+
+def test_stated_income_shares_are_amount_over_the_total():
+    data = wuhan_full()
+    data["finance"]["income"][1]["share"] = D("7.20")
+    report = run(data)
+    assert blocking(report) == [["XT-INCOME-SHARES", "finance.income.1.share"]]
+    assert (report.errors[0].expected, report.errors[0].actual) == ("7.22", "7.20")
+    data["finance"]["income_total"] = D("0")  # no total: a stated share cannot be right
+    assert ["XT-INCOME-SHARES", "finance.income.0.share"] in blocking(run(data))
 
 
 def test_basic_plus_project_is_the_expenditure():

@@ -149,17 +149,20 @@ def expected(filing: Filing, profile: Profile | None = None) -> Filing:
     if not project:
         fin = filing.finance
         if fin is not None:
-            income = [IncomeLine(name=x.name, amount=x.amount) for x in fin.income]
+            income = [IncomeLine(name=x.name, amount=x.amount, share=x.share) for x in fin.income]
             fields = {
                 k: getattr(fin, k)
-                for k in ("income_total", "basic", "project", "expenditure_total")
-            }
-            shares = {
-                "basic_share": _rate(fin.expenditure_total, fin.basic),
-                "project_share": _rate(fin.expenditure_total, fin.project),
+                for k in (
+                    "income_total",
+                    "basic",
+                    "project",
+                    "expenditure_total",
+                    "basic_share",  # stated: inputs beside the 复算 shares
+                    "project_share",
+                )
             }
             if income or any(v is not None for v in fields.values()):
-                finance = Finance(income=income, **fields, **shares)
+                finance = Finance(income=income, **fields)
         projects = [
             x.model_copy(update={"rate": _rate(x.adjusted, x.spent)}) for x in filing.projects
         ]
@@ -413,7 +416,8 @@ def full_department_filings(draw: st.DrawFn, profile_id: str) -> Filing:
     inds = [i.model_copy(update={"explanation": draw(_maybe(LONG))}) for i in base.indicators]
     income = draw(
         st.lists(
-            st.builds(IncomeLine, name=TEXT, amount=_maybe(MONEY)), max_size=DEFAULT_INCOME_ROWS + 2
+            st.builds(IncomeLine, name=TEXT, amount=_maybe(MONEY), share=_maybe(cents(0, 10000))),
+            max_size=DEFAULT_INCOME_ROWS + 2,
         )
     )
     finance = draw(
@@ -422,6 +426,8 @@ def full_department_filings(draw: st.DrawFn, profile_id: str) -> Filing:
                 Finance,
                 income=st.just(income),
                 income_total=_maybe(MONEY),
+                basic_share=_maybe(cents(0, 10000)),
+                project_share=_maybe(cents(0, 10000)),
                 basic=_maybe(MONEY),
                 project=_maybe(MONEY),
                 expenditure_total=_maybe(MONEY),

@@ -58,7 +58,7 @@ ROW_FIELDS: dict[RowKind, tuple[str, ...]] = {
         "unit",
         "unit_code",
     ),
-    "income": ("name", "amount"),
+    "income": ("name", "amount", "share"),
 }
 KEYED_FIELDS = ("group_scores", "group_remarks", "texts")
 KINDS = ("project", "department")

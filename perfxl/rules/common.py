@@ -37,7 +37,7 @@ def row_used(profile: Profile, kind: str) -> Expr:
             "name", "level", "parent", "initial", "adjusted", "spent", "unit", "unit_code"
         )
     if kind == "income":
-        return entered("name", "amount")
+        return entered("name", "amount", "share")
     if profile.kind == "project":  # a unit-defined row: every column is the unit's
         return entered("name", "direction", "unit", "weight", "score", "target", "actual",
                        "explanation")  # fmt: skip

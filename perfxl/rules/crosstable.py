@@ -55,6 +55,24 @@ def _income(profile: Profile) -> list[Formula]:
     ]
 
 
+def _income_shares(profile: Profile) -> list[Formula]:
+    """A source's stated share (99.94 %) is its amount over the stated 收入合计."""
+    share, amount = ROW["share"], ROW["amount"]
+    expected = Round(amount * 100 / INCOME_TOTAL, 2)
+    return [
+        Formula(
+            "row.share",
+            And(IsNumber(share), IsNumber(amount), IsNumber(INCOME_TOTAL)),
+            If(eq(INCOME_TOTAL, 0), False, eq(Round(share, 2), expected)),
+            "{row}的占比填报 {actual}%，按 金额 ÷ 收入合计 应为 {expected}%",
+            "收入来源的占比应等于 金额 ÷ 收入合计（两位小数；收入合计为 0 时不填）",
+            expected=If(eq(INCOME_TOTAL, 0), "—", expected),
+            actual=share,
+            per_row="income",
+        )
+    ]
+
+
 def _expenditure(profile: Profile) -> list[Formula]:
     total = Round(Sum(BASIC, PROJECT), 2)
     return [
@@ -277,6 +295,15 @@ RULES = [
         "部门整体（填了分来源收入时）",
         kinds=DEPT,
         formulas=_income,
+    ),
+    Rule(
+        "XT-INCOME-SHARES",
+        B,
+        Scope.CROSS,
+        "各收入来源填报的占比 = 该项收入 ÷ 收入合计（两位小数）",
+        "部门整体（填报了收入占比时）",
+        kinds=DEPT,
+        formulas=_income_shares,
     ),
     Rule(
         "XT-EXPENDITURE-SUM",

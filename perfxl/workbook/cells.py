@@ -325,7 +325,7 @@ def place(layout: Layout, filing: Filing | None, lock_prefilled: bool = False) -
                 for x in rows
             ]
         elif b.list_path == "finance.income":
-            income = [IncomeLine(name=x.name, amount=x.amount) for x in rows]
+            income = [IncomeLine(name=x.name, amount=x.amount, share=x.share) for x in rows]
     return Placed(
         inputs, _written_filing(layout, filing, indicators, projects, income), row_index, locked
     )

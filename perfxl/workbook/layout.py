@@ -284,8 +284,9 @@ PROJECT_LIST_COLUMNS = (
     Column("unit_code", "I", "input", "code", "单位编码"),
 )
 # Columns a block had in earlier templates of the same format: such a workbook is still read
-# (the missing columns are blank). 项目支出明细 gained 所属单位 and 单位编码 (H:I).
-LEGACY_WIDTHS: dict[str, tuple[int, ...]] = {"pf_projects": (7,)}
+# (the missing columns are blank). 项目支出明细 gained 所属单位 and 单位编码 (H:I), 收入 the
+# stated 占比 and its 复算 (C:D).
+LEGACY_WIDTHS: dict[str, tuple[int, ...]] = {"pf_projects": (7,), "pf_income": (2,)}
 PROJECT_COUNT_COLUMNS = (
     Column("unit", "K", "input", "text", "单位（合计 / 本级 / 下属单位）"),
     Column("first", "L", "input", "count", "一级项目个数"),
@@ -307,6 +308,8 @@ def optional_names(layout: Layout) -> frozenset[str]:
 INCOME_COLUMNS = (
     Column("name", "A", "input", "text", "收入来源"),
     Column("amount", "B", "input", "money", "金额（万元）"),
+    Column("share", "C", "input", "pct", "占比（填报）"),
+    Column("recomputed", "D", "formula", "pct", "复算占比"),
 )
 DEPT_TEXTS = ("评价结论", "存在问题", "改进措施")
 SCORE_SHEET_FIRST_ROW = 4  # header rows 1-3: title, year, column headers
@@ -373,20 +376,22 @@ def _dept_layout(profile: Profile, project_rows: int, income_rows: int) -> Layou
             money,
             f"C{r + 3}",
             "finance.basic_share",
-            "formula",
+            "input",
             "pct",
-            "占比",
+            "占比（填报）",
         ),
+        Cell("pf_fin_basic_share_recomputed", money, f"D{r + 3}", None, "formula", "pct", "复算"),
         Cell("pf_fin_project", money, f"B{r + 4}", "finance.project", "input", "money", "项目支出"),
         Cell(
             "pf_fin_project_share",
             money,
             f"C{r + 4}",
             "finance.project_share",
-            "formula",
+            "input",
             "pct",
-            "占比",
+            "占比（填报）",
         ),
+        Cell("pf_fin_project_share_recomputed", money, f"D{r + 4}", None, "formula", "pct", "复算"),
         Cell(
             "pf_fin_expenditure_total",
             money,

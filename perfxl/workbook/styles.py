@@ -466,25 +466,35 @@ def _draw_finance(sh: Sheets) -> None:
     lay, st = sh.layout, sh.st
     income = next(b for b in lay.blocks if b.list_path == "finance.income")
     s, ws = income.sheet, sh.ws[income.sheet]
-    sh.width(s, {"A": 30, "B": 18, "C": 14})
-    sh.merge(s, "A1:C1", "收支情况（万元）", st.title)
+    sh.width(s, {"A": 30, "B": 18, "C": 14, "D": 14})
+    sh.merge(s, "A1:D1", "收支情况（万元）", st.title)
     sh.heights[(s, 1)] = 32
-    sh.put(s, "A2", "收入来源", st.header)
-    sh.put(s, "B2", "金额（万元）", st.header)
+    for col in income.columns:
+        sh.put(s, f"{col.letter}2", col.header, st.header)
     r = income.last_row + 1
     sh.put(s, f"A{r}", "收入合计", st.label)
     sh.put(s, f"A{r + 2}", "支出项目", st.header)
     sh.put(s, f"B{r + 2}", "金额（万元）", st.header)
-    sh.put(s, f"C{r + 2}", "占比", st.header)
+    sh.put(s, f"C{r + 2}", "占比（填报）", st.header)
+    sh.put(s, f"D{r + 2}", "复算占比", st.header)
+    sh.put(s, f"C{r}", None, st.dash)
+    sh.put(s, f"D{r}", None, st.dash)
     for row, text in ((r + 3, "基本支出"), (r + 4, "项目支出"), (r + 5, "支出合计")):
         sh.put(s, f"A{row}", text, st.label)
     sh.put(s, f"C{r + 5}", None, st.dash)
+    sh.put(s, f"D{r + 5}", None, st.dash)
+    validate(ws, f"C{income.first_row}:C{income.last_row}", {"validate": "decimal", "criteria": "between",
+        "minimum": 0, "maximum": 100, "input_title": "占比（填报）",
+        "input_message": "报告中说明的该项收入占收入合计的百分比，填 99.94 表示 99.94%；不说明的不填。"})  # fmt: skip
+    validate(ws, f"C{r + 3}:C{r + 4}", {"validate": "decimal", "criteria": "between", "minimum": 0,
+        "maximum": 100, "input_title": "占比（填报）",
+        "input_message": "报告中说明的占支出合计的百分比；右侧为按金额复算的占比。"})  # fmt: skip
     validate(ws, f"A{income.first_row}:A{income.last_row}", {"validate": "any", "input_title": "收入来源",
         "input_message": "如：财政拨款收入、事业收入、其他收入。"})  # fmt: skip
     money_rule(ws, f"B{income.first_row}:B{r}")
     money_rule(ws, f"B{r + 3}:B{r + 5}")
     ws.freeze_panes(2, 0)
-    print_setup(ws, r + 5, 2)
+    print_setup(ws, r + 5, 3)
 
 
 def _draw_projects(sh: Sheets) -> None:
