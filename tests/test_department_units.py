@@ -108,3 +108,17 @@ def test_the_bundled_units_example_passes_and_fills_without_loss(tmp_path):
     assert back.model_dump(exclude={"sources"}) == src.model_dump(exclude={"sources"})
     report = check_path(out).report
     assert report.valid and report.status("XT-PROJECT-COUNTS") is Status.PASSED
+
+
+def test_the_self_report_names_each_projects_unit_and_subtotals_per_unit():
+    from perfxl.scoring import score
+    from perfxl.selfreport import build_report, to_markdown
+
+    src = load_filing(UNITS_EXAMPLE)
+    profile = load_profile(src.profile)
+    text = to_markdown(build_report(src, profile, score(src, profile)))
+    assert "| 运行经费（本级） | 420.00 | 436.00 | 431.20 | 98.90% |" in text
+    assert "| 运行经费（示例市图书馆） | 310.00 | 318.00 | 315.40 | 99.18% |" in text
+    assert "| 本级小计 | 1,500.00 | 1,566.00 | 1,550.30 | 99.00% |" in text
+    assert "| 示例市图书馆小计 | 725.00 | 723.00 | 716.10 | 99.05% |" in text
+    assert "“运行经费”（示例市图书馆）年初预算310.00万元" in text
