@@ -215,3 +215,16 @@ def test_fill_names_every_field_it_could_not_keep(tmp_path):
     clean = load_filing(WUHAN_EXAMPLE)
     out = fill("dept-hubei", clean, tmp_path / "w.xlsx")
     assert not_kept(clean, out) == []
+
+
+def test_fill_strict_refuses_rather_than_lose_a_field(tmp_path):
+    data = guangdong()  # its 二级 scores (group_scores.1.1 …) have no cell
+    src = tmp_path / "g.yaml"
+    src.write_text(filing_to_yaml(Filing.model_validate(data)), encoding="utf-8")
+    out = tmp_path / "g.xlsx"
+    r = run_cli("fill", "dept-guangdong", src, "-o", out, "--strict")
+    assert r.returncode == 2 and "group_scores.1.1" in r.stderr and "--strict" in r.stderr
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["g.yaml"]
+    r = run_cli("fill", "dept-hubei", WUHAN_EXAMPLE, "-o", out, "--strict")
+    assert r.returncode == 0, r.stderr
+    assert out.is_file()
