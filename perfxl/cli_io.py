@@ -103,6 +103,9 @@ def _data(
 @click.option("--key", help="按列取主表的一行，如 单位编码=901001")
 @click.option("--profile", "profile_ref", help="模板所用的评价框架文件（财政局自定义框架时）")
 @click.option("--lock", is_flag=True, help="锁定填入的年初预算数、全年预算数（按框架生成时）")
+@click.option(
+    "--strict", is_flag=True, help="填报数据中有工作簿不能原样保留的项时不写出文件（默认逐项提示）"
+)
 def fill_cmd(
     target: str,
     data: Path,
@@ -111,6 +114,7 @@ def fill_cmd(
     key: str | None,
     profile_ref: str | None,
     lock: bool,
+    strict: bool,
 ) -> None:
     """把填报数据填入工作簿。
 
@@ -118,14 +122,36 @@ def fill_cmd(
     或财政局自己的模板 .xlsx/.xlsm（只写入填报栏，保留原样式）。DATA 为 .yaml/.json
     填报数据、填好的工作簿，或主表 .csv/.xlsx 中的一行（--row / --key）。
     """
-    from .workbook.fill import fill
+    from .workbook.fill import fill, not_kept
 
     inputs = (data, Path(target), *_profile_inputs(profile_ref))
     refuse_inputs(output, inputs)
     with per_file(data):
         filing = _data(data, target, profile_ref, row, key)
-    fill(target, filing, output, profile=_profile(profile_ref), lock_prefilled=lock, inputs=inputs)
+    prof = _profile(profile_ref)
+    if strict:  # filled beside the output first: nothing is written unless all is kept
+        import os
+        import tempfile
+
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=output.parent, prefix=".perfxl-fill-") as d:
+            trial = Path(d) / output.name
+            fill(target, filing, trial, profile=prof, lock_prefilled=lock, inputs=inputs)
+            lost = not_kept(filing, trial, prof)
+            if lost:
+                raise InputError(
+                    [
+                        Problem(str(output), p.place, f"{p.message}（--strict：未写出文件）")
+                        for p in lost
+                    ]
+                )
+            os.replace(trial, output)
+        out.print(f"已写入 {safe(output)}")
+        return
+    fill(target, filing, output, profile=prof, lock_prefilled=lock, inputs=inputs)
     out.print(f"已写入 {safe(output)}")
+    # a field the workbook does not give back as stated is named, never dropped silently
+    _notes(not_kept(filing, output, prof))
 
 
 @click.command("distribute")

@@ -172,6 +172,20 @@ class CountWhere(Expr):
 
 
 @dataclass(frozen=True, eq=False)
+class SumWhere(Expr):
+    """The sum of `value` over the rows where every key column equals its criterion ("="
+    as a comparison has it: text ignores case, a blank equals a blank), or the number of
+    such rows when `value` is None.
+
+    Compiles to SUMPRODUCT((k1=c1)*(k2=c2)*1,value), which takes text and blanks of
+    `value` as 0: "the 二级项目 of this 一级项目 in this unit", which SUMIF cannot say because
+    it tests one column only (and reads its criterion with wildcards)."""
+
+    keys: tuple[tuple[Column, Expr], ...]
+    value: Column | None = None
+
+
+@dataclass(frozen=True, eq=False)
 class CountNumbers(Expr):
     """How many cells of a column hold a number: SUMPRODUCT(ISNUMBER(col)*1)."""
 
@@ -304,6 +318,9 @@ def children(e: Expr) -> tuple[Expr, ...]:
         return e.args
     if isinstance(e, CountWhere):
         return (e.key, e.crit, e.value)
+    if isinstance(e, SumWhere):
+        pairs = tuple(x for pair in e.keys for x in pair)
+        return pairs if e.value is None else (*pairs, e.value)
     if isinstance(e, CountNumbers):
         return (e.column,)
     return ()
@@ -556,6 +573,14 @@ class _Evaluator:
                     if _compare("=", k, crit) and isinstance(v, Decimal)
                 )
             )
+        if isinstance(e, SumWhere):
+            tests = [(self.env.column(k.path), self.scalar(c)) for k, c in e.keys]
+            n = len(tests[0][0])
+            hits = [i for i in range(n) if all(_compare("=", col[i], c) for col, c in tests)]
+            if e.value is None:
+                return Decimal(len(hits))
+            values = self.env.column(e.value.path)
+            return sum((v for i in hits if isinstance(v := values[i], Decimal)), Decimal(0))
         if isinstance(e, CountNumbers):
             return Decimal(sum(1 for v in self.env.column(e.column.path) if isinstance(v, Decimal)))
         if isinstance(e, Call):
@@ -707,6 +732,10 @@ def to_excel(expr: Expr, ref: Callable[[str], str]) -> str:
         if isinstance(e, CountWhere):
             numeric = _fn("ISNUMBER", go(e.value))
             return _fn("SUMPRODUCT", f"(({go(e.key)}={go(e.crit)})*{numeric}*1)")
+        if isinstance(e, SumWhere):
+            mask = "*".join(f"({go(k)}={go(c)})" for k, c in e.keys)
+            tail = "" if e.value is None else f",{go(e.value)}"
+            return _fn("SUMPRODUCT", f"({mask}*1){tail}")
         if isinstance(e, CountNumbers):
             return _fn("SUMPRODUCT", f"({_fn('ISNUMBER', go(e.column))}*1)")
         if isinstance(e, Call):

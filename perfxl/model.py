@@ -102,6 +102,7 @@ class Indicator(_Model):
 class IncomeLine(_Model):
     name: str = Field(..., title="收入来源")
     amount: Money | None = Field(None, title="金额")
+    share: Pct | None = Field(None, title="占收入合计比例（填报）")
 
 
 class Finance(_Model):
@@ -117,7 +118,11 @@ class Finance(_Model):
 
 
 class Project(_Model):
-    """A line of 项目支出明细: a 一级项目, or a 二级项目 under `parent`."""
+    """A line of 项目支出明细: a 一级项目, or a 二级项目 under `parent`.
+
+    `unit` is the unit the project belongs to: blank for the department itself (本级), or
+    a named 下属单位 (with its code). A 二级项目's parent is the 一级项目 of that name in the
+    same unit: two units may each have a 一级项目 called 运行经费."""
 
     name: str = Field(..., title="项目名称")
     level: Literal[1, 2] = Field(1, title="项目级次")
@@ -126,6 +131,8 @@ class Project(_Model):
     adjusted: Money | None = Field(None, title="调整预算")
     spent: Money | None = Field(None, title="实际支出")
     rate: Pct | None = Field(None, title="执行率（填报）")
+    unit: str | None = Field(None, title="所属单位（空为本级）")
+    unit_code: str | None = Field(None, title="所属单位编码")
 
 
 class StatedCounts(_Model):
@@ -133,6 +140,19 @@ class StatedCounts(_Model):
 
     indicators: int | None = Field(None, ge=0, title="末级指标个数（填报）")
     full_marks: int | None = Field(None, ge=0, title="得满分的末级指标个数（填报）")
+
+
+class ProjectCount(_Model):
+    """项目个数 a report states for the department (unit 合计), the department itself (本级)
+    or one 下属单位: "一级项目 6 个，二级项目 21 个"."""
+
+    unit: str = Field(..., title="单位（合计 / 本级 / 下属单位名称）")
+    first: int | None = Field(None, ge=0, title="一级项目个数（填报）")
+    second: int | None = Field(None, ge=0, title="二级项目个数（填报）")
+
+
+TOTAL_UNIT = "合计"  # ProjectCount.unit of the department as a whole
+OWN_UNIT = "本级"  # the department itself: project rows with no unit
 
 
 class Filing(_Model):
@@ -154,6 +174,9 @@ class Filing(_Model):
     grade: str | None = Field(None, title="评价等级（填报）")
     finance: Finance | None = Field(None, title="收支情况（部门整体）")
     projects: list[Project] = Field(default_factory=list, title="项目支出明细（部门整体）")
+    project_counts: list[ProjectCount] = Field(
+        default_factory=list, title="项目个数（填报；合计、本级、各下属单位）"
+    )
     counts: dict[str, StatedCounts] = Field(
         default_factory=dict, title="指标个数（填报；键为一级指标编码，all 为全表）"
     )

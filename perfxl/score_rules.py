@@ -86,6 +86,8 @@ ROW = {
         "spent",
         "rate",
         "amount",
+        "unit_code",
+        "share",
     )
 }
 BUDGET = Field("funds.total.budget")

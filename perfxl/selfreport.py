@@ -25,7 +25,7 @@ from decimal import Decimal
 
 from .decimal_math import ZERO, r2
 from .findings import Finding, Report
-from .model import FUND_LINES, Filing, Indicator
+from .model import FUND_LINES, OWN_UNIT, Filing, Indicator
 from .profile import ExecutionRateRule, Profile
 from .scoring import NodeScore, ScoreResult, percent
 
@@ -980,6 +980,8 @@ class _Builder:
             ),
             "。",
         )
+        units = list(dict.fromkeys(p.unit or OWN_UNIT for p in projects))
+        by_unit = len(units) > 1  # 本级 and 下属单位: each 一级项目 named with its unit
         rows = []
         for k, p in enumerate(projects):
             base = f"projects.{k}"
@@ -989,6 +991,8 @@ class _Builder:
                 else (percent(p.spent, p.adjusted) if p.spent is not None and p.adjusted else None)
             )
             label = p.name if p.level == 1 else f"　　{p.name}"
+            if p.level == 1 and by_unit:
+                label = f"{p.name}（{p.unit or OWN_UNIT}）"
             rows.append(
                 [
                     [Span(label)],
@@ -1000,6 +1004,31 @@ class _Builder:
                     else [Span("—")],
                     [self.m(p.spent, f"{base}.spent")] if p.spent is not None else [Span("—")],
                     [self.rate(rate, f"{base}.rate", f"{base}.spent", f"{base}.adjusted")],
+                ]
+            )
+        subtotals = []
+        for unit in units if by_unit else []:  # per-unit subtotals of the 一级项目
+            mine = [(k, p) for k, p in tops if (p.unit or OWN_UNIT) == unit]
+            unit_paths = tuple(
+                f"projects.{k}.{c}" for k, _ in mine for c in ("initial", "adjusted", "spent")
+            )
+            part = {
+                c: sum((getattr(p, c) for _, p in mine if getattr(p, c) is not None), ZERO)
+                for c in ("initial", "adjusted", "spent")
+            }
+            subtotals.append(len(rows))
+            rows.append(
+                [
+                    [Span(f"{unit}小计")],
+                    [self.m(part["initial"], *unit_paths)],
+                    [self.m(part["adjusted"], *unit_paths)],
+                    [self.m(part["spent"], *unit_paths)],
+                    [
+                        self.rate(
+                            percent(part["spent"], part["adjusted"]) if part["adjusted"] else None,
+                            *unit_paths,
+                        )
+                    ],
                 ]
             )
         rows.append(
@@ -1024,15 +1053,16 @@ class _Builder:
                 rows,
                 numeric=(1, 2, 3, 4),
                 widths=(2.6, 1.5, 1.5, 1.5, 1.2),
-                total_rows=(len(rows) - 1,),
+                total_rows=(*subtotals, len(rows) - 1),
             )
         )
         for k, p in enumerate(projects):
             if p.level != 1:
                 continue
             base = f"projects.{k}"
+            owner = f"（{p.unit or OWN_UNIT}）" if by_unit else ""
             parts: list[str | Span] = [
-                f"“{p.name}”年初预算",
+                f"“{p.name}”{owner}年初预算",
                 self.m(p.initial, f"{base}.initial", what="年初预算"),
                 "万元，调整预算",
                 self.m(p.adjusted, f"{base}.adjusted", what="调整预算"),

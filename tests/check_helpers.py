@@ -32,8 +32,8 @@ def wuhan_full() -> dict[str, Any]:
     data = wuhan()
     data["finance"] = {
         "income": [
-            {"name": "财政拨款收入", "amount": D("3000.00")},
-            {"name": "其他收入", "amount": D("233.46")},
+            {"name": "财政拨款收入", "amount": D("3000.00"), "share": D("92.78")},
+            {"name": "其他收入", "amount": D("233.46"), "share": D("7.22")},
         ],
         "income_total": D("3233.46"),
         "basic": D("1682.17"),

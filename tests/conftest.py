@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 PROJECT_EXAMPLE = EXAMPLES / "project-archives-digitization.yaml"
 WUHAN_EXAMPLE = EXAMPLES / "dept-wuhan-archives-2020.yaml"
+# fictional, Guangdong style: 本级 and a 下属单位 with same-named projects, stated counts
+UNITS_EXAMPLE = EXAMPLES / "dept-guangdong-units-2023.yaml"
 
 
 def run_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -18,7 +18,7 @@ from perfxl.findings import Finding, Report, Severity
 from perfxl.profile import load_profile
 from perfxl.workbook.annotate import FILLS, RESULT_SHEET, annotate, annotated_path
 from perfxl.workbook.write import build_workbook
-from tests.conftest import PROJECT_EXAMPLE, ROOT, WUHAN_EXAMPLE, run_cli
+from tests.conftest import PROJECT_EXAMPLE, ROOT, UNITS_EXAMPLE, WUHAN_EXAMPLE, run_cli
 
 FORM = "项目支出绩效自评表"
 
@@ -122,7 +122,7 @@ def test_demo_checks_the_examples_and_their_workbooks(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     r = run_cli("demo", "-o", out)
     assert r.returncode == 0, r.stderr
-    for stem in (PROJECT_EXAMPLE.stem, WUHAN_EXAMPLE.stem):
+    for stem in (PROJECT_EXAMPLE.stem, WUHAN_EXAMPLE.stem, UNITS_EXAMPLE.stem):
         assert (out / "workbooks" / f"{stem}.xlsx").exists()
         doc = json.loads((out / "checks" / f"{stem}.json").read_text(encoding="utf-8"))
         assert [Path(f["file"]).suffix for f in doc["files"]] == [".yaml", ".xlsx"]

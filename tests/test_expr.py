@@ -33,6 +33,7 @@ from perfxl.expr import (
     Round,
     Sum,
     SumIf,
+    SumWhere,
     Trace,
     eq,
     evaluate,
@@ -138,6 +139,26 @@ def test_criteria_of_sumif_and_countif():
     assert ev(CountWhere(codes, Const("2.1"), vals), **env) == 2
     assert ev(CountNumbers(vals), **env) == 5
     assert ev(Index(vals, 2), **env) == 4 and ev(Match("2.2", codes), **env) == 2
+
+
+def test_sum_where_matches_every_key_exactly():
+    """The 二级项目 of a 一级项目 within one unit: two keys, exact (no wildcards), text case
+    ignored, a blank unit equal to a blank unit."""
+    parents, units, spent = Column("p.*.parent"), Column("p.*.unit"), Column("p.*.spent")
+    env = {
+        "p.*.parent": ["运行经费", "运行经费", "运行*", "运行经费", "Abc"],
+        "p.*.unit": [None, "中心", None, None, None],
+        "p.*.spent": [D(3), D(4), D(5), "文字", D(7)],
+    }
+    mine = ((parents, Const("运行经费")), (units, Field("u")))
+    assert ev(SumWhere(mine, spent), u=None, **env) == 3  # text in the summed column: 0
+    assert ev(SumWhere(mine), u=None, **env) == 2
+    assert ev(SumWhere(mine, spent), u="中心", **env) == 4
+    assert ev(SumWhere(((parents, Const("abc")), (units, Field("u")))), u=None, **env) == 1
+    assert to_excel(SumWhere(mine, spent), ref) == (
+        'SUMPRODUCT(((p_parent="运行经费")*(p_unit=u)*1),p_spent)'
+    )
+    assert to_excel(SumWhere(mine), ref) == 'SUMPRODUCT(((p_parent="运行经费")*(p_unit=u)*1))'
 
 
 def test_comparisons_across_types_follow_excel():

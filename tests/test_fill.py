@@ -12,13 +12,14 @@ import pytest
 from openpyxl.styles import Font, PatternFill
 
 from perfxl.errors import InputError
-from perfxl.filing_io import load_filing
+from perfxl.filing_io import filing_to_yaml, load_filing
 from perfxl.model import Filing, Indicator
 from perfxl.profile import load_profile
-from perfxl.workbook.fill import fill, fill_template
+from perfxl.workbook.fill import fill, fill_template, not_kept
 from perfxl.workbook.read import read_workbook, read_workbook_ex
 from perfxl.workbook.write import build_workbook
 
+from .check_helpers import guangdong
 from .conftest import PROJECT_EXAMPLE, WUHAN_EXAMPLE, run_cli
 from .office_fixture import office  # noqa: F401  (pytest fixture)
 from .test_read import inputs_of
@@ -193,3 +194,37 @@ def test_merged_input_cell_is_reported(tmp_path):
     with pytest.raises(InputError) as info:
         fill_template(template, load_filing(PROJECT_EXAMPLE), tmp_path / "out.xlsx")
     assert f"{FORM}!J14" in str(info.value) and "合并" in str(info.value)
+
+
+def test_fill_names_every_field_it_could_not_keep(tmp_path):
+    data = guangdong()
+    data["counts"] = {"all": {"indicators": 26}}  # has a cell: kept
+    data["total_score"], data["grade"] = Decimal("97.00"), "良"  # the rows give 96.85 / 优
+    src = tmp_path / "stated.yaml"
+    src.write_text(filing_to_yaml(Filing.model_validate(data)), encoding="utf-8")
+    r = run_cli("fill", "dept-guangdong", src, "-o", tmp_path / "out.xlsx")
+    assert r.returncode == 0, r.stderr
+    lines = [x for x in r.stderr.splitlines() if "填报数据中的" in x]
+    said = "\n".join(lines)
+    assert "total_score" in said and "「总分（填报）」为 97.00" in said and "96.85" in said
+    assert "grade" in said and "「评价等级（填报）」为 良" in said
+    assert "counts.all" not in said
+    # 二级 scores (group_scores.1.1) have no cell in a department table
+    assert "group_scores.1.1" in said and "为 38：模板中没有填写该项的单元格，未写入" in said
+    # a filing the workbook gives back whole: nothing to say
+    clean = load_filing(WUHAN_EXAMPLE)
+    out = fill("dept-hubei", clean, tmp_path / "w.xlsx")
+    assert not_kept(clean, out) == []
+
+
+def test_fill_strict_refuses_rather_than_lose_a_field(tmp_path):
+    data = guangdong()  # its 二级 scores (group_scores.1.1 …) have no cell
+    src = tmp_path / "g.yaml"
+    src.write_text(filing_to_yaml(Filing.model_validate(data)), encoding="utf-8")
+    out = tmp_path / "g.xlsx"
+    r = run_cli("fill", "dept-guangdong", src, "-o", out, "--strict")
+    assert r.returncode == 2 and "group_scores.1.1" in r.stderr and "--strict" in r.stderr
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["g.yaml"]
+    r = run_cli("fill", "dept-hubei", WUHAN_EXAMPLE, "-o", out, "--strict")
+    assert r.returncode == 0, r.stderr
+    assert out.is_file()

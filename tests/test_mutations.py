@@ -58,6 +58,8 @@ def guangdong_full() -> Filing:
         "project": D("385.00"),
         "expenditure_total": D("985.00"),
     }
+    # 本级 and a 下属单位, each with its own 一级项目 信息化建设 (same name, two projects)
+    center = {"unit": "示例市信息中心", "unit_code": "901002"}
     data["projects"] = [
         {"name": "信息化建设", "level": 1, "initial": D(200), "adjusted": D(200), "spent": D(195)},
         {
@@ -76,7 +78,18 @@ def guangdong_full() -> Filing:
             "adjusted": D(80),
             "spent": D(77),
         },
-        {"name": "业务培训", "level": 1, "initial": D(190), "adjusted": D(190), "spent": D(190)},
+        {"name": "业务培训", "level": 1, "initial": D(140), "adjusted": D(140), "spent": D(140)},
+        {"name": "信息化建设", "level": 1, "initial": D(50), "adjusted": D(50), "spent": D(50)}
+        | center,
+        {
+            "name": "系统运维",
+            "level": 2,
+            "parent": "信息化建设",
+            "initial": D(50),
+            "adjusted": D(50),
+            "spent": D(50),
+        }
+        | center,
     ]
     return Filing.model_validate(data)
 
@@ -136,9 +149,10 @@ MISTAKES = [
             {("INTEG-STALE", "funds.total.rate")}, recalc=False),
     # ---- dept-hubei (Wuhan 2020 with a complete 收支情况 and 二级项目)
     Mistake("income-lines", "hubei", {"finance.income.0.amount": 2900},
-            {("XT-INCOME-SUM", "finance.income_total")}),
+            {("XT-INCOME-SUM", "finance.income_total"), ("XT-INCOME-SHARES", "finance.income.0.share")}),
+    # the stated 基本支出占比 (52.02) no longer matches either: 1600 / 3233.46 = 49.48 %
     Mistake("basic-plus-project", "hubei", {"finance.basic": 1600},
-            {("XT-EXPENDITURE-SUM", "finance.expenditure_total")}),
+            {("XT-EXPENDITURE-SUM", "finance.expenditure_total"), ("XT-SHARES", "finance.basic_share")}),
     Mistake("project-list", "hubei", {"projects.4.spent": 480},
             {("XT-PROJECTS-SUM", "finance.project")}),
     Mistake("parent-project", "hubei", {"projects.2.spent": 390},
@@ -156,8 +170,18 @@ MISTAKES = [
             {("COMP-EXPLAIN-SCORE", "indicators.1.explanation")}),
     Mistake("dept-grade-typed", "guangdong", {"grade": "良"},
             {("INTEG-FORMULA", "grade"), ("ARITH-GRADE", "grade")}),
+    # the share is the unit's input (its 复算 is beside it): a wrong one is a XT-SHARES error
     Mistake("dept-share-typed", "guangdong", {"finance.basic_share": 50},
-            {("INTEG-FORMULA", "finance.basic_share"), ("XT-SHARES", "finance.basic_share")}),
+            {("XT-SHARES", "finance.basic_share")}),
+    Mistake("income-share", "hubei", {"finance.income.0.share": 92.5},
+            {("XT-INCOME-SHARES", "finance.income.0.share")}),
+    # two units' 信息化建设: a 下属单位's 二级项目 counts for its own 一级项目 only
+    Mistake("unit-parent-project", "guangdong", {"projects.5.spent": 45},
+            {("XT-PROJECT-PARENT-SUM", "projects.4.spent")}),
+    # its unit cleared, the 二级项目 joins the 本级 信息化建设 (the centre's has no children left)
+    Mistake("unit-moved", "guangdong", {"projects.5.unit": None},
+            {("XT-PROJECT-PARENT-SUM", "projects.0.initial"), ("XT-PROJECT-PARENT-SUM", "projects.0.adjusted"),
+             ("XT-PROJECT-PARENT-SUM", "projects.0.spent")}),
     Mistake("dept-not-recalculated", "guangdong", {"indicators.3.score": 2},
             {("COMP-EXPLAIN-SCORE", "indicators.3.explanation"), ("ARITH-GROUP-SUM", "group_scores.2"), TOTAL},
             {("INTEG-STALE", "funds.total.rate")}, recalc=False),

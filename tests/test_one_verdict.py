@@ -109,6 +109,8 @@ MISTAKES = [
     M("h-broken-sum", "hubei", Edit("projects.2.spent", "set", 390),
       caught_by=("XT-PROJECT-PARENT-SUM",)),
     M("h-share-typed", "hubei", Edit("finance.basic_share", "set", 50), caught_by=("XT-SHARES",)),
+    M("h-income-share", "hubei", Edit("finance.income.0.share", "set", 92.5),
+      caught_by=("XT-INCOME-SHARES",)),
     M("h-project-row-inserted", "hubei", Edit("projects.0.name", "insert_below")),
     M("h-project-row-copied", "hubei", Edit("projects.4.name", "copy_below"),
       caught_by=("XT-PROJECTS-SUM",)),
@@ -121,6 +123,10 @@ MISTAKES = [
     M("g-text-score", "guangdong", Edit("indicators.3.score", "set", "四分"),
       caught_by=("VAL-NUMBER-TEXT",)),
     M("g-parent-sum", "guangdong", Edit("projects.1.spent", "set", 100),
+      caught_by=("XT-PROJECT-PARENT-SUM",)),
+    M("g-unit-parent-sum", "guangdong", Edit("projects.5.spent", "set", 45),
+      caught_by=("XT-PROJECT-PARENT-SUM",)),
+    M("g-unit-cleared", "guangdong", Edit("projects.5.unit", "clear"),
       caught_by=("XT-PROJECT-PARENT-SUM",)),
 ]  # fmt: skip
 

@@ -363,3 +363,36 @@ def test_input_file_is_left_alone(tmp_path, example):
     before = copy.read_bytes()
     read_workbook(copy)
     assert copy.read_bytes() == before
+
+
+def test_project_units_read_back_and_an_earlier_project_list_still_reads(tmp_path):
+    from perfxl.model import Filing
+
+    from .check_helpers import wuhan_full
+
+    data = wuhan_full()
+    data["projects"] += [
+        {"name": "档案馆运行维护", "level": 1, "unit": "某档案服务中心", "unit_code": "123001"},
+        {"name": "运行维护-物业", "level": 2, "parent": "档案馆运行维护", "unit": "某档案服务中心"},
+    ]
+    src = Filing.model_validate(data)
+    book = build(tmp_path / "units.xlsx", src)
+    f = read_workbook(book)
+    assert [(p.name, p.unit, p.unit_code) for p in f.projects][-3:] == [
+        ("新馆建设", None, None),
+        ("档案馆运行维护", "某档案服务中心", "123001"),
+        ("运行维护-物业", "某档案服务中心", None),
+    ]
+    assert f.where("projects.6.unit").cell == "H9" and f.where("projects.6.unit_code").cell == "I9"
+    # a workbook made before the unit columns: pf_projects spans A:G only, units are blank
+    wb = openpyxl.load_workbook(book)
+    name = wb.defined_names["pf_projects"]
+    name.attr_text = name.attr_text.replace("$I$", "$G$")
+    for row in wb["项目支出明细"].iter_rows(min_row=3, max_row=32, min_col=8, max_col=9):
+        for cell in row:
+            cell.value = None
+    wb.save(tmp_path / "old.xlsx")
+    old, notes = read_workbook_ex(tmp_path / "old.xlsx")
+    assert notes == []
+    assert [p.name for p in old.projects] == [p.name for p in f.projects]
+    assert {p.unit for p in old.projects} == {None}

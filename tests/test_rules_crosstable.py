@@ -34,7 +34,20 @@ def test_the_published_wuhan_summary_passes_what_it_can():
 def test_income_sources_add_up():
     data = wuhan_full()
     data["finance"]["income"][0]["amount"] = D("3100.00")
-    assert blocking(run(data)) == [["XT-INCOME-SUM", "finance.income_total"]]
+    assert blocking(run(data)) == [
+        ["XT-INCOME-SUM", "finance.income_total"],
+        ["XT-INCOME-SHARES", "finance.income.0.share"],  # 3100 / 3233.46 = 95.87 %
+    ]
+
+
+def test_stated_income_shares_are_amount_over_the_total():
+    data = wuhan_full()
+    data["finance"]["income"][1]["share"] = D("7.20")
+    report = run(data)
+    assert blocking(report) == [["XT-INCOME-SHARES", "finance.income.1.share"]]
+    assert (report.errors[0].expected, report.errors[0].actual) == ("7.22", "7.20")
+    data["finance"]["income_total"] = D("0")  # no total: a stated share cannot be right
+    assert ["XT-INCOME-SHARES", "finance.income.0.share"] in blocking(run(data))
 
 
 def test_basic_plus_project_is_the_expenditure():
@@ -113,3 +126,85 @@ def test_counts_without_detail_rows_are_not_checked():
     data = wuhan()  # only 一级 scores: there are no 末级 rows to count
     data["counts"] = {"all": {"indicators": 39, "full_marks": 30}}
     assert blocking(run(data)) == []
+
+
+def two_units() -> dict:
+    """Wuhan 2020 complete, plus a 下属单位 with its own 档案馆运行维护 and a same-named 二级项目
+    (the 本级 rows are unchanged; 收支情况 follows the extra 50.00)."""
+    data = wuhan_full()
+    centre = {"unit": "某档案服务中心", "unit_code": "123001"}
+    money = {"initial": D("50.00"), "adjusted": D("50.00"), "spent": D("50.00")}
+    data["projects"] += [
+        {"name": "档案馆运行维护", "level": 1, **money, "rate": D("100.00"), **centre},
+        {
+            "name": "运行维护-物业",
+            "level": 2,
+            "parent": "档案馆运行维护",
+            **money,
+            "rate": D("100.00"),
+            **centre,
+        },
+    ]
+    data["finance"].update(
+        basic=D("1632.17"), project=D("1601.29"), basic_share=D("50.48"), project_share=D("49.52")
+    )
+    # rows 6 and 7: the centre's 一级 and 二级
+    return data
+
+
+def test_two_units_with_same_named_projects_pass():
+    report = run(two_units())
+    assert blocking(report) == []
+    for code in ("XT-PROJECT-PARENT-SUM", "XT-PROJECT-PARENT", "XT-PROJECTS-SUM"):
+        assert report.status(code) is Status.PASSED
+
+
+def test_a_units_children_add_up_to_its_own_parent_only():
+    data = two_units()
+    data["projects"][7].update(spent=D("45.00"), rate=D("90.00"))
+    report = run(data)
+    assert blocking(report) == [["XT-PROJECT-PARENT-SUM", "projects.6.spent"]]
+    assert (report.errors[0].expected, report.errors[0].actual) == ("45.00", "50.00")
+    assert "某档案服务中心项目「档案馆运行维护」" in report.errors[0].message
+
+
+def test_a_child_without_its_unit_counts_for_the_department_itself():
+    data = two_units()
+    data["projects"][7].pop("unit")  # now under the 本级 档案馆运行维护 (729 + 50)
+    assert blocking(run(data)) == [
+        ["XT-PROJECT-PARENT-SUM", "projects.1.initial"],
+        ["XT-PROJECT-PARENT-SUM", "projects.1.adjusted"],
+        ["XT-PROJECT-PARENT-SUM", "projects.1.spent"],
+    ]
+
+
+def test_a_parent_is_looked_for_in_the_childs_own_unit():
+    data = two_units()
+    data["projects"][7]["parent"] = "档案数字化"  # a 本级 project, not one of the centre's
+    report = run(data)
+    assert ["XT-PROJECT-PARENT", "projects.7.parent"] in blocking(report)
+    hit = next(f for f in report.errors if f.code == "XT-PROJECT-PARENT")
+    assert "不在某档案服务中心的项目中" in hit.message
+
+
+def test_stated_project_counts_mean_categories_for_the_department():
+    data = two_units()  # 本级: 4 一级, 2 二级; the centre: 1 一级 (same name as a 本级 one), 1 二级
+    data["project_counts"] = [
+        {"unit": "合计", "first": 4, "second": 3},  # 档案馆运行维护 counts once: 4, not 5 rows
+        {"unit": "本级", "first": 4, "second": 2},
+        {"unit": "某档案服务中心", "first": 1, "second": 1},
+    ]
+    report = run(data)
+    assert blocking(report) == [] and report.status("XT-PROJECT-COUNTS") is Status.PASSED
+    data["project_counts"][0]["first"] = 5  # the rows, not the categories
+    data["project_counts"][2]["second"] = 2
+    data["project_counts"].append({"unit": "另一中心", "first": 1})
+    report = run(data)
+    assert blocking(report) == [
+        ["XT-PROJECT-COUNTS", "project_counts.0.first"],
+        ["XT-PROJECT-COUNTS", "project_counts.2.second"],
+        ["XT-PROJECT-COUNTS", "project_counts.3.unit"],
+    ]
+    first = report.errors[0]
+    assert (first.expected, first.actual) == ("4", "5") or (first.expected, first.actual) == (4, 5)
+    assert "同名的一级项目计一次" in first.message

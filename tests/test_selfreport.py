@@ -441,13 +441,15 @@ def demo_reports(tmp_path_factory) -> Path:
 def test_demo_writes_the_reports(demo_reports: Path) -> None:
     names = sorted(p.name for p in demo_reports.iterdir())
     assert names == [
+        "dept-guangdong-units-2023.自评报告.docx",
+        "dept-guangdong-units-2023.自评报告.md",
         "dept-wuhan-archives-2020.自评报告.docx",
         "dept-wuhan-archives-2020.自评报告.md",
         "project-archives-digitization.自评报告.docx",
         "project-archives-digitization.自评报告.md",
     ]
-    assert headings(demo_reports / names[0], 1) == DEPT_OUTLINE
-    assert headings(demo_reports / names[2], 1) == PROJECT_OUTLINE
+    assert headings(demo_reports / names[2], 1) == DEPT_OUTLINE
+    assert headings(demo_reports / names[4], 1) == PROJECT_OUTLINE
 
 
 @pytest.mark.office

@@ -28,6 +28,8 @@ from perfxl.model import (
     IncomeLine,
     Indicator,
     Project,
+    ProjectCount,
+    StatedCounts,
 )
 from perfxl.profile import Profile, load_profile
 from perfxl.scoring import execution_rate, percent, rate_score
@@ -37,6 +39,7 @@ from perfxl.workbook.layout import (
     DEFAULT_ROWS_PER_GROUP,
     DEPT_TEXTS,
     META_SHEET,
+    PROJECT_COUNT_ROWS,
     TEMPLATE_FORMAT,
     layout_for,
 )
@@ -146,17 +149,20 @@ def expected(filing: Filing, profile: Profile | None = None) -> Filing:
     if not project:
         fin = filing.finance
         if fin is not None:
-            income = [IncomeLine(name=x.name, amount=x.amount) for x in fin.income]
+            income = [IncomeLine(name=x.name, amount=x.amount, share=x.share) for x in fin.income]
             fields = {
                 k: getattr(fin, k)
-                for k in ("income_total", "basic", "project", "expenditure_total")
-            }
-            shares = {
-                "basic_share": _rate(fin.expenditure_total, fin.basic),
-                "project_share": _rate(fin.expenditure_total, fin.project),
+                for k in (
+                    "income_total",
+                    "basic",
+                    "project",
+                    "expenditure_total",
+                    "basic_share",  # stated: inputs beside the 复算 shares
+                    "project_share",
+                )
             }
             if income or any(v is not None for v in fields.values()):
-                finance = Finance(income=income, **fields, **shares)
+                finance = Finance(income=income, **fields)
         projects = [
             x.model_copy(update={"rate": _rate(x.adjusted, x.spent)}) for x in filing.projects
         ]
@@ -177,7 +183,22 @@ def expected(filing: Filing, profile: Profile | None = None) -> Filing:
         finance=finance,
         projects=projects,
         texts={k: v for k, v in filing.texts.items() if f"texts.{k}" in paths},
+        counts=_counts_kept(filing, paths),
+        project_counts=[] if project else filing.project_counts,
     )
+
+
+def _counts_kept(filing: Filing, paths: dict[str, Any]) -> dict[str, StatedCounts]:
+    out = {}
+    for key, c in filing.counts.items():
+        kept = {
+            f: getattr(c, f)
+            for f in ("indicators", "full_marks")
+            if f"counts.{key}.{f}" in paths and getattr(c, f) is not None
+        }
+        if kept:
+            out[key] = StatedCounts(**kept)
+    return out
 
 
 def _walk(node: Any) -> list[tuple[int, Any]]:
@@ -395,7 +416,8 @@ def full_department_filings(draw: st.DrawFn, profile_id: str) -> Filing:
     inds = [i.model_copy(update={"explanation": draw(_maybe(LONG))}) for i in base.indicators]
     income = draw(
         st.lists(
-            st.builds(IncomeLine, name=TEXT, amount=_maybe(MONEY)), max_size=DEFAULT_INCOME_ROWS + 2
+            st.builds(IncomeLine, name=TEXT, amount=_maybe(MONEY), share=_maybe(cents(0, 10000))),
+            max_size=DEFAULT_INCOME_ROWS + 2,
         )
     )
     finance = draw(
@@ -404,6 +426,8 @@ def full_department_filings(draw: st.DrawFn, profile_id: str) -> Filing:
                 Finance,
                 income=st.just(income),
                 income_total=_maybe(MONEY),
+                basic_share=_maybe(cents(0, 10000)),
+                project_share=_maybe(cents(0, 10000)),
                 basic=_maybe(MONEY),
                 project=_maybe(MONEY),
                 expenditure_total=_maybe(MONEY),
@@ -420,8 +444,26 @@ def full_department_filings(draw: st.DrawFn, profile_id: str) -> Filing:
                 initial=_maybe(MONEY),
                 adjusted=_maybe(MONEY),
                 spent=_maybe(MONEY),
+                unit=_maybe(TEXT),
+                unit_code=_maybe(CODES),
             ),
             max_size=DEFAULT_PROJECT_ROWS + 3,
+        )
+    )
+    counted = st.builds(
+        StatedCounts,
+        indicators=_maybe(st.integers(0, 500)),
+        full_marks=_maybe(st.integers(0, 500)),
+    )
+    project_counts = draw(
+        st.lists(
+            st.builds(
+                ProjectCount,
+                unit=TEXT,
+                first=_maybe(st.integers(0, 999)),
+                second=_maybe(st.integers(0, 999)),
+            ),
+            max_size=PROJECT_COUNT_ROWS,
         )
     )
     tops = [n.code for n in p.indicators]
@@ -435,6 +477,8 @@ def full_department_filings(draw: st.DrawFn, profile_id: str) -> Filing:
             "group_remarks": draw(st.dictionaries(st.sampled_from(tops), TEXT)),
             "finance": finance,
             "projects": projects,
+            "project_counts": project_counts,
+            "counts": draw(st.dictionaries(st.sampled_from([*tops, "all"]), counted)),
             "texts": draw(st.dictionaries(st.sampled_from(DEPT_TEXTS), LONG)),
         }
     )

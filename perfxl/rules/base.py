@@ -47,8 +47,18 @@ ROW_FIELDS: dict[RowKind, tuple[str, ...]] = {
         "explanation",
         "applicable",
     ),
-    "project": ("name", "level", "parent", "initial", "adjusted", "spent", "rate"),
-    "income": ("name", "amount"),
+    "project": (
+        "name",
+        "level",
+        "parent",
+        "initial",
+        "adjusted",
+        "spent",
+        "rate",
+        "unit",
+        "unit_code",
+    ),
+    "income": ("name", "amount", "share"),
 }
 KEYED_FIELDS = ("group_scores", "group_remarks", "texts")
 KINDS = ("project", "department")
@@ -365,7 +375,7 @@ def row_label(filing: Filing, profile: Profile, kind: RowKind, i: int) -> str:
         return f"指标「{name}」（第 {i + 1} 个指标）"
     if kind == "project":
         assert isinstance(row, Project)
-        return f"项目「{row.name}」"
+        return f"{row.unit}项目「{row.name}」" if row.unit else f"项目「{row.name}」"
     return f"收入来源「{row.name}」"
 
 

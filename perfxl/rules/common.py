@@ -39,9 +39,11 @@ def row_used(profile: Profile, kind: str) -> Expr:
     checks run on these rows only, in Python (a blank row is no row of the filing) and on
     the live 审核 sheet alike; a deleted row is no row either."""
     if kind == "project":
-        return present("name", "level", "parent", "initial", "adjusted", "spent")
+        return present(
+            "name", "level", "parent", "initial", "adjusted", "spent", "unit", "unit_code"
+        )
     if kind == "income":
-        return present("name", "amount")
+        return present("name", "amount", "share")
     if profile.kind == "project":  # a unit-defined row: every column is the unit's
         return present("name", "direction", "unit", "weight", "score", "target", "actual",
                        "explanation")  # fmt: skip

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from ..expr import (
     And,
     Column,
-    CountIf,
     CountNumbers,
     Field,
     Filled,
@@ -18,11 +17,12 @@ from ..expr import (
     Round,
     Sum,
     SumIf,
+    SumWhere,
     eq,
     gt,
 )
 from ..findings import Scope, Severity
-from ..model import Filing
+from ..model import OWN_UNIT, TOTAL_UNIT, Filing
 from ..profile import Profile
 from ..scoring import ScoreResult
 from .base import Context, Formula, Hit, Rule
@@ -36,6 +36,7 @@ SPENDING = Field("finance.expenditure_total")
 AMOUNTS = Column("finance.income.*.amount")
 LEVELS = Column("projects.*.level")
 PARENTS = Column("projects.*.parent")
+UNITS = Column("projects.*.unit")
 PROJECT_MONEY = {"initial": "年初预算", "adjusted": "调整预算", "spent": "实际支出"}
 
 
@@ -50,6 +51,24 @@ def _income(profile: Profile) -> list[Formula]:
             "收入合计应等于各项收入之和",
             expected=total,
             actual=INCOME_TOTAL,
+        )
+    ]
+
+
+def _income_shares(profile: Profile) -> list[Formula]:
+    """A source's stated share (99.94 %) is its amount over the stated 收入合计."""
+    share, amount = ROW["share"], ROW["amount"]
+    expected = Round(amount * 100 / INCOME_TOTAL, 2)
+    return [
+        Formula(
+            "row.share",
+            And(IsNumber(share), IsNumber(amount), IsNumber(INCOME_TOTAL)),
+            If(eq(INCOME_TOTAL, 0), False, eq(Round(share, 2), expected)),
+            "{row}的占比填报 {actual}%，按 金额 ÷ 收入合计 应为 {expected}%",
+            "收入来源的占比应等于 金额 ÷ 收入合计（两位小数；收入合计为 0 时不填）",
+            expected=If(eq(INCOME_TOTAL, 0), "—", expected),
+            actual=share,
+            per_row="income",
         )
     ]
 
@@ -108,17 +127,20 @@ def _projects_sum(profile: Profile) -> list[Formula]:
 
 
 def _parent_sums(profile: Profile) -> list[Formula]:
+    """A 一级项目's children are the rows naming it as parent within the same unit: two
+    units' 运行经费 are two projects."""
     out = []
     name = ROW["name"]
+    mine = ((PARENTS, name), (UNITS, ROW["unit"]))
     for col, label in PROJECT_MONEY.items():
         x = ROW[col]
-        children = Round(SumIf(PARENTS, name, Column(f"projects.*.{col}")), 2)
+        children = Round(SumWhere(mine, Column(f"projects.*.{col}")), 2)
         out.append(
             Formula(
                 f"row.{col}",
                 If(
                     And(eq(ROW["level"], 1), Filled(name), IsNumber(x)),
-                    gt(CountIf(PARENTS, name), 0),
+                    gt(SumWhere(mine), 0),
                     False,
                 ),
                 eq(Round(x, 2), children),
@@ -163,12 +185,63 @@ def _project_rates(profile: Profile) -> list[Formula]:
 
 
 def _parents(filing: Filing, profile: Profile, result: ScoreResult, ctx: Context) -> Iterator[Hit]:
-    """A 二级项目 must name a 一级项目 of the same list."""
-    firsts = {p.name for p in filing.projects if p.level == 1}
+    """A 二级项目 must name a 一级项目 of the same unit (names compared as Excel does: case
+    ignored)."""
+    firsts = {(_key(p.unit), _key(p.name)) for p in filing.projects if p.level == 1}
     for i, p in enumerate(filing.projects):
-        if p.level == 2 and p.parent not in firsts:
-            what = f"所属一级项目「{p.parent}」不在明细中" if p.parent else "未填所属一级项目"
+        if p.level == 2 and (_key(p.unit), _key(p.parent)) not in firsts:
+            where = f"{p.unit}的" if p.unit else "本级"
+            what = (
+                f"所属一级项目「{p.parent}」不在{where}项目中" if p.parent else "未填所属一级项目"
+            )
             yield Hit(f"projects.{i}.parent", f"二级项目「{p.name}」{what}", actual=p.parent)
+
+
+def _key(text: str | None) -> str:
+    return (text or "").casefold()
+
+
+def _unit_key(unit: str | None) -> str:
+    """本级 rows may leave 所属单位 blank or say 本级."""
+    return "" if unit is None or unit.strip() in ("", OWN_UNIT) else _key(unit.strip())
+
+
+def _project_counts(
+    filing: Filing, profile: Profile, result: ScoreResult, ctx: Context
+) -> Iterator[Hit]:
+    """Stated 一级/二级 project counts against the list: a unit's counts are its own rows
+    (一级 by distinct name); the department total (合计) counts the 一级项目 as categories
+    (a name several units share counts once) and sums the 二级项目."""
+    rows = filing.projects
+    if not rows:
+        return
+    units = {_unit_key(p.unit) for p in rows}
+    for i, stated in enumerate(filing.project_counts):
+        label = stated.unit.strip()
+        if label == TOTAL_UNIT:
+            mine, what = rows, "全部门"
+        else:
+            key = _unit_key(label)
+            if key not in units:
+                yield Hit(
+                    f"project_counts.{i}.unit",
+                    f"项目个数中的单位「{label}」在项目支出明细中没有项目",
+                    actual=label,
+                )
+                continue
+            mine, what = [p for p in rows if _unit_key(p.unit) == key], label or OWN_UNIT
+        first = len({_key(p.name) for p in mine if p.level == 1})
+        second = sum(1 for p in mine if p.level == 2)
+        for field, found, level in (("first", first, "一级"), ("second", second, "二级")):
+            value = getattr(stated, field)
+            if value is not None and value != found:
+                how = "（各单位同名的一级项目计一次）" if field == "first" and mine is rows else ""
+                yield Hit(
+                    f"project_counts.{i}.{field}",
+                    f"{what}填报{level}项目 {value} 个，项目支出明细中有 {found} 个{how}",
+                    expected=found,
+                    actual=value,
+                )
 
 
 def _leaves(node) -> list:
@@ -224,6 +297,15 @@ RULES = [
         formulas=_income,
     ),
     Rule(
+        "XT-INCOME-SHARES",
+        B,
+        Scope.CROSS,
+        "各收入来源填报的占比 = 该项收入 ÷ 收入合计（两位小数）",
+        "部门整体（填报了收入占比时）",
+        kinds=DEPT,
+        formulas=_income_shares,
+    ),
+    Rule(
         "XT-EXPENDITURE-SUM",
         B,
         Scope.CROSS,
@@ -276,6 +358,15 @@ RULES = [
         "部门整体",
         kinds=DEPT,
         check=_parents,
+    ),
+    Rule(
+        "XT-PROJECT-COUNTS",
+        B,
+        Scope.CROSS,
+        "填报的一级、二级项目个数与项目支出明细一致（合计按一级项目类别计，二级项目求和）",
+        "部门整体（填报了项目个数时）",
+        kinds=DEPT,
+        check=_project_counts,
     ),
     Rule(
         "XT-COUNTS",

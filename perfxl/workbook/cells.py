@@ -296,6 +296,8 @@ def place(layout: Layout, filing: Filing | None, lock_prefilled: bool = False) -
             rows = filing.projects
         elif b.list_path == "finance.income":
             rows = filing.finance.income if filing.finance else []
+        elif b.list_path == "project_counts":
+            rows = filing.project_counts[: b.rows]
         else:
             continue
         for k, item in enumerate(rows):
@@ -317,11 +319,13 @@ def place(layout: Layout, filing: Filing | None, lock_prefilled: bool = False) -
                     initial=x.initial,
                     adjusted=x.adjusted,
                     spent=x.spent,
+                    unit=x.unit,
+                    unit_code=x.unit_code,
                 )
                 for x in rows
             ]
-        else:
-            income = [IncomeLine(name=x.name, amount=x.amount) for x in rows]
+        elif b.list_path == "finance.income":
+            income = [IncomeLine(name=x.name, amount=x.amount, share=x.share) for x in rows]
     return Placed(
         inputs, _written_filing(layout, filing, indicators, projects, income), row_index, locked
     )

@@ -11,6 +11,7 @@ Inputs are never modified; the output appears atomically.
 from __future__ import annotations
 
 import os
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from ..errors import InputError, Problem
 from ..model import Filing
 from ..profile import Profile, load_profile
 from .guard import Area, col_letter, col_number, is_percent_format
-from .layout import Block, Layout
+from .layout import Block, Layout, layout_for
 from .read import locate
 
 __all__ = ["build_filled", "fill", "fill_template", "is_template"]
@@ -137,10 +138,12 @@ def fill_template(
     _check_room(template, filing, layout, areas)
     wb = openpyxl.load_workbook(template, keep_vba=macro, keep_links=True)
     for cell in layout.cells:
-        if cell.role == "input" and cell.path is not None:
+        if cell.role == "input" and cell.path is not None and cell.name in areas:
             a = areas[cell.name]
             _write(wb[a.sheet], a.row, a.col, filing.value(cell.path), template)
     for block in layout.blocks:
+        if block.name not in areas:
+            continue  # a template made before this block: not_kept names what is lost
         a = areas[block.name]
         ws = wb[a.sheet]
         first = col_number(block.columns[0].letter)
@@ -161,6 +164,8 @@ def _check_room(template: Path, filing: Filing, layout: Layout, areas: dict[str,
     problems = []
     profile = layout.profile
     for block in layout.blocks:
+        if block.name not in areas:
+            continue
         a = areas[block.name]
         need, have = len(_items(filing, block)), a.last_row - a.row + 1
         if need > have:
@@ -195,3 +200,137 @@ def fill(
         return fill_template(Path(target), filing, out, profile=profile, inputs=inputs)
     prof = profile or load_profile(target)
     return build_filled(prof, filing, out, lock_prefilled=lock_prefilled, inputs=inputs)
+
+
+# ------------------------------------------------------------------ what was not kept
+
+_META = frozenset({"format", "profile", "profile_version", "sources"})
+
+
+def _leaves(value: Any, path: str, out: dict[str, Any]) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _leaves(v, f"{path}.{k}" if path else str(k), out)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _leaves(v, f"{path}.{i}", out)
+    elif value is not None:
+        out[path] = value
+
+
+def _flat(filing: Filing) -> dict[str, Any]:
+    """Field path → value of every stated field; indicators keyed by code and rank within
+    their code (a workbook lists them in the order of its blocks, not of the data)."""
+    data = filing.model_dump(exclude=set(_META))
+    inds = data.pop("indicators", [])
+    out: dict[str, Any] = {}
+    _leaves(data, "", out)
+    seen: dict[str, int] = {}
+    for i, ind in enumerate(inds):
+        k = seen[ind["code"]] = seen.get(ind["code"], -1) + 1
+        row: dict[str, Any] = {}
+        _leaves(ind, "", row)
+        for key, v in row.items():
+            out[f"indicators[{ind['code']}#{k}].{key}"] = (f"indicators.{i}.{key}", v)
+    return out
+
+
+def field_title(path: str) -> str:
+    """The Chinese title of a field path ("finance.basic_share" → 基本支出占比（填报）)."""
+    from pydantic import BaseModel
+
+    model: Any = Filing
+    title = path
+    for part in path.split("."):
+        if part.isdigit() or model is None:
+            continue
+        info = model.model_fields.get(part) if isinstance(model, type) else None
+        if info is None:
+            continue
+        title = info.title or part
+        ann = info.annotation
+        args = getattr(ann, "__args__", ()) or ()
+        model = next(
+            (
+                a
+                for a in (ann, *args, *(x for a in args for x in getattr(a, "__args__", ())))
+                if isinstance(a, type) and issubclass(a, BaseModel)
+            ),
+            None,
+        )
+    return title
+
+
+def not_kept(filing: Filing, out: Path, profile: Profile | None = None) -> list[Problem]:
+    """Every field `filing` states that the filled workbook does not give back as stated:
+    no cell holds it, or its cell is a formula showing another value. `fill` never drops a
+    field silently: these are the notes it reports, each naming the field."""
+    from .read import read_workbook_ex
+
+    back, _notes = read_workbook_ex(Path(out), profile)
+    given, got = _flat(filing), _flat(back)
+    roles = _roles(layout_for(profile or load_profile(filing.profile)))
+    problems = []
+    for key, value in given.items():
+        path, value = value if isinstance(value, tuple) else (key, value)
+        have = got.get(key)
+        have = have[1] if isinstance(have, tuple) else have
+        if _same(value, have) or _restated(path, value, got, key):
+            continue
+        role = roles.get(path) or roles.get(_column_of(path))
+        if role == "formula" and have is None:
+            continue  # a bureau's template filled by openpyxl: computed when it is opened
+        if role == "formula":
+            why = f"该栏为公式，工作簿按公式显示为 {_shown(have)}，填报值未保留"
+        elif have is None:
+            why = "模板中没有填写该项的单元格，未写入"
+        else:
+            why = f"写入后读回为 {_shown(have)}"
+        problems.append(
+            Problem(str(out), path, f"填报数据中的「{field_title(path)}」为 {_shown(value)}：{why}")
+        )
+    return problems
+
+
+def _roles(layout: Layout) -> dict[str, str]:
+    """Field path (or column path "projects.*.rate") → role of the cell holding it."""
+    roles = {c.path: c.role for c in layout.cells if c.path}
+    for b in layout.blocks:
+        for c in b.columns:
+            roles.setdefault(f"{b.list_path}.*.{c.key}", c.role)
+    return roles
+
+
+def _column_of(path: str) -> str:
+    parts = path.split(".")
+    return ".".join("*" if p.isdigit() else p for p in parts)
+
+
+_RESTATED = re.compile(r"\s*[≥≤<>=＞＜＝]*\s*([-+]?\d+(?:\.\d+)?)\s*[%％]?\s*")
+
+
+def _restated(path: str, value: Any, got: dict[str, Any], key: str) -> bool:
+    """An indicator's 年度指标值 / 实际完成值 text that only restates its number with a
+    comparator or a per cent sign (≥98%): the cell holds the number, its 性质 the ≥."""
+    if not (isinstance(value, str) and key.endswith(("target_text", "actual_text"))):
+        return False
+    m = _RESTATED.fullmatch(value)
+    number = got.get(key.removesuffix("_text"))
+    number = number[1] if isinstance(number, tuple) else number
+    return m is not None and isinstance(number, Decimal) and Decimal(m[1]) == number
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, Decimal) and isinstance(b, Decimal):
+        return a == b
+    if isinstance(a, str) and isinstance(b, str):
+        return a.strip() == b.strip()
+    return a == b
+
+
+def _shown(v: Any) -> str:
+    if v is None or v == "":
+        return "空"
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    return str(v)

@@ -395,14 +395,23 @@ def department_cells(layout: Layout) -> list[FCell]:
     ]  # fmt: skip
     money, tr, TC = _at(layout, "pf_fin_expenditure_total")
     for name, part in (
-        ("pf_fin_basic_share", "pf_fin_basic"),
-        ("pf_fin_project_share", "pf_fin_project"),
+        ("pf_fin_basic_share_recomputed", "pf_fin_basic"),
+        ("pf_fin_project_share_recomputed", "pf_fin_project"),
     ):
         _, r, SC = _at(layout, name)
         _, pr_, PC = _at(layout, part)
         out.append(
             FCell(money, r, SC, rate(f"${TC}${tr}", f"${PC}${pr_}"), ("pct", "form"),
                   lambda ctx, pr_=pr_, PC=PC: _rate(ctx.num(money, tr, TC), ctx.num(money, pr_, PC)))
+        )  # fmt: skip
+    # 收入: each source's share of 收入合计, beside the share the unit states
+    inc = next(b for b in layout.blocks if b.list_path == "finance.income")
+    ic_ = {c.key: c.letter for c in inc.columns}
+    _, itr, ITC = _at(layout, "pf_fin_income_total")
+    for r in block_rows(inc):
+        out.append(
+            FCell(inc.sheet, r, ic_["recomputed"], rate(f"${ITC}${itr}", f"${ic_['amount']}{r}"), ("pct", "form"),
+                  lambda ctx, r=r: _rate(ctx.num(inc.sheet, itr, ITC), ctx.num(inc.sheet, r, ic_["amount"])))
         )  # fmt: skip
     plist = next(b for b in layout.blocks if b.list_path == "projects")
     ps = plist.sheet

@@ -354,7 +354,9 @@ def parse_ref(text: str) -> Area | None:
     return Area(sheet, min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2))
 
 
-def resolve_names(pkg: Package, wanted: dict[str, str]) -> dict[str, Area]:
+def resolve_names(
+    pkg: Package, wanted: dict[str, str], optional: frozenset[str] = frozenset()
+) -> dict[str, Area]:
     """Locate every wanted name (name → the sheet the template put it on).
 
     Refuses, listing every fault at once, when names are missing, point at #REF! (a deleted
@@ -368,7 +370,8 @@ def resolve_names(pkg: Package, wanted: dict[str, str]) -> dict[str, Area]:
     for name, sheet in wanted.items():
         text = pkg.names.get(name, pkg.local_names.get(name))
         if text is None:
-            missing.append(name)
+            if name not in optional:  # an optional name: a template made before it
+                missing.append(name)
             continue
         area = parse_ref(text)
         if area is None:

@@ -30,7 +30,17 @@ from ..profile import Node, Profile
 
 Role = Literal["input", "formula", "constant"]
 Kind = Literal[
-    "money", "pct", "score", "number", "text", "longtext", "int", "code", "direction", "level"
+    "money",
+    "pct",
+    "score",
+    "number",
+    "text",
+    "longtext",
+    "int",
+    "code",
+    "direction",
+    "level",
+    "count",
 ]
 
 META_SHEET = "_perfxl"
@@ -270,10 +280,36 @@ PROJECT_LIST_COLUMNS = (
     Column("adjusted", "E", "input", "money", "调整预算"),
     Column("spent", "F", "input", "money", "实际支出"),
     Column("rate", "G", "formula", "pct", "执行率"),
+    Column("unit", "H", "input", "text", "所属单位"),
+    Column("unit_code", "I", "input", "code", "单位编码"),
 )
+# Columns a block had in earlier templates of the same format: such a workbook is still read
+# (the missing columns are blank). 项目支出明细 gained 所属单位 and 单位编码 (H:I), 收入 the
+# stated 占比 and its 复算 (C:D).
+LEGACY_WIDTHS: dict[str, tuple[int, ...]] = {"pf_projects": (7,), "pf_income": (2,)}
+PROJECT_COUNT_COLUMNS = (
+    Column("unit", "K", "input", "text", "单位（合计 / 本级 / 下属单位）"),
+    Column("first", "L", "input", "count", "一级项目个数"),
+    Column("second", "M", "input", "count", "二级项目个数"),
+)
+PROJECT_COUNT_ROWS = 8  # 合计, 本级 and up to six 下属单位
+COUNT_FIELDS = {"indicators": "末级指标个数", "full_marks": "满分个数"}
+
+
+def optional_names(layout: Layout) -> frozenset[str]:
+    """Names added to format-1 templates later (stated counts): a workbook made before them
+    is still read, without those fields."""
+    return frozenset(
+        [c.name for c in layout.cells if c.name.startswith("pf_count_")]
+        + [b.name for b in layout.blocks if b.name == "pf_project_counts"]
+    )
+
+
 INCOME_COLUMNS = (
     Column("name", "A", "input", "text", "收入来源"),
     Column("amount", "B", "input", "money", "金额（万元）"),
+    Column("share", "C", "input", "pct", "占比（填报）"),
+    Column("recomputed", "D", "formula", "pct", "复算占比"),
 )
 DEPT_TEXTS = ("评价结论", "存在问题", "改进措施")
 SCORE_SHEET_FIRST_ROW = 4  # header rows 1-3: title, year, column headers
@@ -340,20 +376,22 @@ def _dept_layout(profile: Profile, project_rows: int, income_rows: int) -> Layou
             money,
             f"C{r + 3}",
             "finance.basic_share",
-            "formula",
+            "input",
             "pct",
-            "占比",
+            "占比（填报）",
         ),
+        Cell("pf_fin_basic_share_recomputed", money, f"D{r + 3}", None, "formula", "pct", "复算"),
         Cell("pf_fin_project", money, f"B{r + 4}", "finance.project", "input", "money", "项目支出"),
         Cell(
             "pf_fin_project_share",
             money,
             f"C{r + 4}",
             "finance.project_share",
-            "formula",
+            "input",
             "pct",
-            "占比",
+            "占比（填报）",
         ),
+        Cell("pf_fin_project_share_recomputed", money, f"D{r + 4}", None, "formula", "pct", "复算"),
         Cell(
             "pf_fin_expenditure_total",
             money,
@@ -371,7 +409,19 @@ def _dept_layout(profile: Profile, project_rows: int, income_rows: int) -> Layou
         Cell("pf_projects_adjusted", plist, f"E{pr}", None, "formula", "money"),
         Cell("pf_projects_spent", plist, f"F{pr}", None, "formula", "money"),
     ]
-    blocks = [income, projects]
+    counts_first = 4  # beside the list (K:M): a title row, the header, then the rows
+    blocks = [
+        income,
+        projects,
+        Block(
+            "pf_project_counts",
+            plist,
+            counts_first,
+            PROJECT_COUNT_ROWS,
+            PROJECT_COUNT_COLUMNS,
+            "project_counts",
+        ),
+    ]
     row = SCORE_SHEET_FIRST_ROW
     group_rows: dict[str, int] = {}
     for top in profile.indicators:
@@ -436,6 +486,23 @@ def _dept_layout(profile: Profile, project_rows: int, income_rows: int) -> Layou
         ),
     ]
     group_rows["_header"] = summary_header
+    # 指标个数 a report states (Guangdong style), below the signature line: per 一级 and 全表
+    row += 4
+    group_rows["_counts"] = row
+    for key in [top.code for top in profile.indicators] + ["all"]:
+        row += 1
+        for letter, (f, label) in zip("BC", COUNT_FIELDS.items(), strict=True):
+            cells.append(
+                Cell(
+                    f"pf_count_{code_name(key)}_{f}",
+                    form,
+                    f"{letter}{row}",
+                    f"counts.{key}.{f}",
+                    "input",
+                    "count",
+                    label,
+                )
+            )
     for i, key in enumerate(DEPT_TEXTS):
         cells.append(
             Cell(

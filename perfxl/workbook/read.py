@@ -49,7 +49,16 @@ from .guard import (
     resolve_names,
     sheet_facts,
 )
-from .layout import META_SHEET, TEMPLATE_FORMAT, Block, Cell, Layout, layout_for
+from .layout import (
+    LEGACY_WIDTHS,
+    META_SHEET,
+    TEMPLATE_FORMAT,
+    Block,
+    Cell,
+    Layout,
+    layout_for,
+    optional_names,
+)
 
 __all__ = [
     "cell_text",
@@ -79,7 +88,9 @@ _COMPARATORS = (
     (">", "正向"), ("<", "反向"), ("=", "等于"), ("大于", "正向"), ("小于", "反向"), ("等于", "等于"),
 )  # fmt: skip
 _WORDS = frozenset({"正向", "反向", "等于", "定性"})  # 指标性质 as the formulas compare it
-NUMBER_KINDS = frozenset({"money", "score", "number", "pct", "int"})  # cells Excel computes with
+NUMBER_KINDS = frozenset(
+    {"money", "score", "number", "pct", "int", "count"}
+)  # cells Excel computes with
 _MEASURED = ("direction", "target", "actual")  # read together: each depends on the others
 _LEVELS = {"1": 1, "一级": 1, "一": 1, "2": 2, "二级": 2, "二": 2}
 _YEAR = re.compile(r"(?<![0-9])([0-9]{4})(?![0-9])")
@@ -322,6 +333,8 @@ class _Reader:
             return self.number(v, place, label, percent=True, pct_fmt=pct_fmt)
         if kind == "int":
             return self.year(v, place, label)
+        if kind == "count":
+            return self.count(v, place, label)
         if kind == "level":
             return self.level(v, place, label)
         if kind == "direction":
@@ -352,6 +365,16 @@ class _Reader:
         if y is None:
             self.warn(place, f"{label}：「{cell_text(v)}」不是 2000–2100 之间的年份", _unread(v))
         return y
+
+    def count(self, v: Any, place: str, label: str) -> int | None:
+        """A stated number of items (项目个数, 指标个数): a whole number, not negative."""
+        n = self.number(v, place, label)
+        if n is None:
+            return None
+        if n < 0 or n != n.to_integral_value():
+            self.warn(place, f"{label}：「{cell_text(v)}」不是个数（非负整数），未读取", CELL_VALUE)
+            return None
+        return int(n)
 
     def level(self, v: Any, place: str, label: str) -> int | None:
         t = unicodedata.normalize("NFKC", cell_text(v) or "").removesuffix("项目")
@@ -466,10 +489,10 @@ class _Reader:
                         obj[c.key] = val
             if indicators:
                 self.measures(obj, raw, cols, rule, a.sheet, row)
-            elif "name" not in obj:
+            elif cols[0].key not in obj:  # the row's name (项目名称, 收入来源, 单位)
                 place = _place(a.sheet, f"{letters[0]}{row}", block.name)
                 self.warn(place, f"{cols[0].header}未填写，但该行填了其他内容", CELL_VALUE)
-                obj["name"] = ""
+                obj[cols[0].key] = ""
             items.append(obj)
         return items
 
@@ -746,7 +769,15 @@ def _open(
     pid, version = _meta(pkg, reader)
     profile = _profile(pkg, pid, version, given)
     plan = _plan(profile)
-    areas = resolve_names(pkg, plan.wanted)
+    areas = resolve_names(pkg, plan.wanted, optional_names(plan.layout))
+    if len(areas) < len(plan.wanted):  # made before some optional names: without them
+        plan = _Plan(
+            plan.profile,
+            plan.layout,
+            {n: s for n, s in plan.wanted.items() if n in areas},
+            tuple(c for c in plan.cells if c.name in areas),
+            tuple(b for b in plan.blocks if b[0].name in areas),
+        )
     _check_widths(pkg, plan, areas)
     check_cells(pkg, sorted({a.sheet for a in areas.values()}), limits)
     return reader, profile, plan, areas, version
@@ -779,7 +810,11 @@ def _read(pkg: Package, given: Profile | None, limits: Limits) -> tuple[Filing, 
     lists: dict[str, list[dict]] = {}
     for block, cols, width in plan.blocks:
         items = lists.setdefault(block.list_path, [])
-        items += reader.block(block, cols, width, areas[block.name], profile, len(items))
+        a = areas[block.name]
+        have = a.last_col - a.col + 1
+        if have != width:  # an earlier template's block: its columns only (checked above)
+            cols, width = tuple(c for c in cols if c.off < have), have
+        items += reader.block(block, cols, width, a, profile, len(items))
     reader.orphans(plan, areas)
     reader.yuan_slips()
     reader.group_places(plan, areas)
@@ -810,7 +845,7 @@ def _check_widths(pkg: Package, plan: _Plan, areas: dict[str, Area]) -> None:
     bad = []
     for block, _cols, width in plan.blocks:
         a = areas[block.name]
-        if a.last_col - a.col + 1 != width:
+        if a.last_col - a.col + 1 not in (width, *LEGACY_WIDTHS.get(block.name, ())):
             bad.append(
                 Problem(
                     pkg.file,

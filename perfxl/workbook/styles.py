@@ -53,6 +53,7 @@ NUM_FORMATS: dict[str, str] = {
     "code": "@",
     "direction": "@",
     "level": "0",
+    "count": "0",
 }
 
 _BASE: dict[str, Any] = {"font_name": BODY_FONT, "font_size": 11, "valign": "vcenter"}
@@ -465,33 +466,44 @@ def _draw_finance(sh: Sheets) -> None:
     lay, st = sh.layout, sh.st
     income = next(b for b in lay.blocks if b.list_path == "finance.income")
     s, ws = income.sheet, sh.ws[income.sheet]
-    sh.width(s, {"A": 30, "B": 18, "C": 14})
-    sh.merge(s, "A1:C1", "收支情况（万元）", st.title)
+    sh.width(s, {"A": 30, "B": 18, "C": 14, "D": 14})
+    sh.merge(s, "A1:D1", "收支情况（万元）", st.title)
     sh.heights[(s, 1)] = 32
-    sh.put(s, "A2", "收入来源", st.header)
-    sh.put(s, "B2", "金额（万元）", st.header)
+    for col in income.columns:
+        sh.put(s, f"{col.letter}2", col.header, st.header)
     r = income.last_row + 1
     sh.put(s, f"A{r}", "收入合计", st.label)
     sh.put(s, f"A{r + 2}", "支出项目", st.header)
     sh.put(s, f"B{r + 2}", "金额（万元）", st.header)
-    sh.put(s, f"C{r + 2}", "占比", st.header)
+    sh.put(s, f"C{r + 2}", "占比（填报）", st.header)
+    sh.put(s, f"D{r + 2}", "复算占比", st.header)
+    sh.put(s, f"C{r}", None, st.dash)
+    sh.put(s, f"D{r}", None, st.dash)
     for row, text in ((r + 3, "基本支出"), (r + 4, "项目支出"), (r + 5, "支出合计")):
         sh.put(s, f"A{row}", text, st.label)
     sh.put(s, f"C{r + 5}", None, st.dash)
+    sh.put(s, f"D{r + 5}", None, st.dash)
+    validate(ws, f"C{income.first_row}:C{income.last_row}", {"validate": "decimal", "criteria": "between",
+        "minimum": 0, "maximum": 100, "input_title": "占比（填报）",
+        "input_message": "报告中说明的该项收入占收入合计的百分比，填 99.94 表示 99.94%；不说明的不填。"})  # fmt: skip
+    validate(ws, f"C{r + 3}:C{r + 4}", {"validate": "decimal", "criteria": "between", "minimum": 0,
+        "maximum": 100, "input_title": "占比（填报）",
+        "input_message": "报告中说明的占支出合计的百分比；右侧为按金额复算的占比。"})  # fmt: skip
     validate(ws, f"A{income.first_row}:A{income.last_row}", {"validate": "any", "input_title": "收入来源",
         "input_message": "如：财政拨款收入、事业收入、其他收入。"})  # fmt: skip
     money_rule(ws, f"B{income.first_row}:B{r}")
     money_rule(ws, f"B{r + 3}:B{r + 5}")
     ws.freeze_panes(2, 0)
-    print_setup(ws, r + 5, 2)
+    print_setup(ws, r + 5, 3)
 
 
 def _draw_projects(sh: Sheets) -> None:
     st = sh.st
     b = next(b for b in sh.layout.blocks if b.list_path == "projects")
     s, ws = b.sheet, sh.ws[b.sheet]
-    sh.width(s, {"A": 30, "B": 9, "C": 24, "D": 13, "E": 13, "F": 13, "G": 10})
-    sh.merge(s, "A1:G1", "项目支出明细（万元）", st.title)
+    sh.width(s, {"A": 30, "B": 9, "C": 24, "D": 13, "E": 13, "F": 13, "G": 10, "H": 20, "I": 12,
+                 "J": 3, "K": 22, "L": 12, "M": 12})  # fmt: skip
+    sh.merge(s, "A1:I1", "项目支出明细（万元）", st.title)
     sh.heights[(s, 1)] = 32
     for col in b.columns:
         sh.put(s, f"{col.letter}2", col.header, st.header)
@@ -504,13 +516,35 @@ def _draw_projects(sh: Sheets) -> None:
         "error_title": "项目级次", "error_message": "项目级次只能是 1（一级项目）或 2（二级项目）。"})  # fmt: skip
     validate(ws, _rng("C", rows), {"validate": "any", "input_title": "所属一级项目",
         "input_message": "二级项目填所属一级项目的名称；一级项目不填。"})  # fmt: skip
+    validate(ws, _rng("H", rows), {"validate": "any", "input_title": "所属单位",
+        "input_message": "本级项目不填；下属单位的项目填单位名称。二级项目与其一级项目填同一单位。"})  # fmt: skip
     money_rule(ws, f"D{b.first_row}:F{b.last_row}")
     for r in block_rows(b):
         sh.fit_row(
-            s, r, [(sh.placed.inputs.get((s, r, "A")), 30), (sh.placed.inputs.get((s, r, "C")), 24)]
+            s,
+            r,
+            [
+                (sh.placed.inputs.get((s, r, "A")), 30),
+                (sh.placed.inputs.get((s, r, "C")), 24),
+                (sh.placed.inputs.get((s, r, "H")), 20),
+            ],
         )
+    counts = next(b for b in sh.layout.blocks if b.list_path == "project_counts")
+    h = counts.first_row - 1
+    for col in counts.columns:
+        sh.put(s, f"{col.letter}{h}", col.header, st.header)
+    sh.merge(s, f"K{h - 1}:M{h - 1}", "项目个数（填报）", st.header)
+    sh.merge(s, f"K{counts.last_row + 1}:M{counts.last_row + 2}",
+             "合计行为全部门（各单位同名的一级项目只计一次，二级项目合计）；本级及各下属单位各一行。",
+             st.label_left)  # fmt: skip
+    crow = f"{counts.first_row}:{counts.last_row}"
+    validate(ws, _rng("K", crow), {"validate": "any", "input_title": "单位",
+        "input_message": "填“合计”（全部门）、“本级”或下属单位名称（与项目支出明细的所属单位一致）。"})  # fmt: skip
+    validate(ws, f"L{counts.first_row}:M{counts.last_row}", {"validate": "integer", "criteria": ">=", "value": 0,
+        "input_title": "项目个数", "input_message": "报告中说明的一级项目、二级项目个数。",
+        "error_title": "项目个数", "error_message": "请填写非负整数。"})  # fmt: skip
     ws.freeze_panes(2, 1)
-    print_setup(ws, pr, 6)
+    print_setup(ws, max(pr, counts.last_row + 2), 12, landscape=True)
 
 
 def _draw_scores(sh: Sheets) -> None:
@@ -575,10 +609,20 @@ def _draw_scores(sh: Sheets) -> None:
     sh.put(s, f"B{t}", p.total, st.constant)
     sh.merge(s, f"A{t + 2}:H{t + 2}", SIGNATURE, st.signature)
     sh.heights[(s, t + 2)] = 30
+    c0 = lay.group_rows["_counts"]
+    sh.put(s, f"A{c0}", "指标个数（填报）", st.header)
+    sh.put(s, f"B{c0}", "末级指标个数", st.header)
+    sh.put(s, f"C{c0}", "满分个数", st.header)
+    for i, top in enumerate([*p.indicators, None], start=1):
+        sh.put(s, f"A{c0 + i}", top.name if top else "全表", st.group)
+    last = c0 + len(p.indicators) + 1
+    validate(ws, f"B{c0 + 1}:C{last}", {"validate": "integer", "criteria": ">=", "value": 0,
+        "input_title": "指标个数", "input_message": "报告中说明的末级指标个数及得满分的个数（不说明的不填）。",
+        "error_title": "指标个数", "error_message": "请填写非负整数。"})  # fmt: skip
     ws.write_url(2, 9, f"internal:'{AUDIT_SHEET}'!A1", st.link, "查看审核结果")
     ws.freeze_panes(3, 0)
     ws.repeat_rows(2)
-    print_setup(ws, t + 2, 7, landscape=True)
+    print_setup(ws, last, 7, landscape=True)
 
 
 def _leaf_validation(ws: Worksheet, leaf: Node, r: int, limit: int | None) -> None:
@@ -693,7 +737,9 @@ def _dept_guide(p: Profile) -> list[str]:
         "全年预算数为 0 时显示“—”。",
         "收支情况：各项收入之和应等于收入合计；基本支出 + 项目支出应等于支出合计，占比自动计算。",
         "项目支出明细：项目级次填 1（一级项目）或 2（二级项目），二级项目填所属一级项目；"
-        "执行率 = 实际支出 ÷ 调整预算，调整预算为 0 的显示“—”。末行为一级项目合计。",
+        "所属单位：本级项目不填，下属单位的项目填单位名称和编码，二级项目与其一级项目填同一单位"
+        "（不同单位可有同名项目）；执行率 = 实际支出 ÷ 调整预算，调整预算为 0 的显示“—”。"
+        "末行为一级项目合计。",
         "评分表：逐项填写实际值（按“计算方法”计算，百分比填 95 表示 95%）和自评得分；"
         "自评得分低于分值的须填写扣分原因。各项评分标准见下表，也会在选中单元格时提示。",
         "只有一级得分、没有三级明细时，在评分汇总的“评价得分”栏填写一级得分，按一级得分计分；"
