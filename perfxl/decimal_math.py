@@ -7,10 +7,11 @@ float round() gives 9.98.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
+_WIDE = Context(prec=400)  # exact rounding of any amount a table can hold, however large
 _QUANTS = {n: Decimal(1).scaleb(-n) for n in range(0, 7)}
 
 
@@ -32,12 +33,12 @@ def D(value: object) -> Decimal:
 
 def round_half_up(value: Decimal, places: int = 2) -> Decimal:
     """Excel ROUND(value, places): halves go away from zero."""
-    return value.quantize(_QUANTS[places], rounding=ROUND_HALF_UP)
+    return value.quantize(_QUANTS[places], rounding=ROUND_HALF_UP, context=_WIDE)
 
 
 def r2(value: Decimal) -> Decimal:
     """Round to 2 decimals, the precision of every score, rate and 万元 amount."""
-    return value.quantize(_QUANTS[2], rounding=ROUND_HALF_UP)
+    return value.quantize(_QUANTS[2], rounding=ROUND_HALF_UP, context=_WIDE)
 
 
 def clamp(value: Decimal, low: Decimal, high: Decimal) -> Decimal:

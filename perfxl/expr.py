@@ -36,7 +36,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Protocol
 
 Scalar = Decimal | str | bool | None
@@ -66,6 +66,7 @@ EXCEL_FUNCTIONS = frozenset(
     }
 )
 MAX_FORMULA_CHARS = 8192  # Excel's limit on the length of a formula
+MAX_DIGITS = 400  # digits a rounded value may have before it is #NUM!
 
 _ARITH = ("+", "-", "*", "/")
 _COMPARE = ("=", "<>", "<", "<=", ">", ">=")
@@ -509,11 +510,7 @@ def _text_of(v: Scalar) -> str:
 
 
 def _round(v: Decimal, places: int) -> Decimal:
-    q = Decimal(1).scaleb(-places)
-    try:
-        return v.quantize(q, rounding=ROUND_HALF_UP)
-    except InvalidOperation as exc:  # pragma: no cover - absurdly large values only
-        raise EvalError("#NUM!") from exc
+    return _rt_round(v, Decimal(1).scaleb(-places))
 
 
 class _Evaluator:
@@ -910,9 +907,14 @@ def _rt_t(v: Scalar) -> bool:
     return v if type(v) is bool else _bool(v)  # type: ignore[return-value]
 
 
+_WIDE = Context(prec=MAX_DIGITS)
+
+
 def _rt_round(v: Decimal, q: Decimal) -> Decimal:
+    """Half-up to the places of `q`, exactly, however many digits that takes (up to
+    MAX_DIGITS; a spreadsheet shows such a number as 1E+26, Decimal must not give up)."""
     try:
-        return v.quantize(q, rounding=ROUND_HALF_UP)
+        return v.quantize(q, rounding=ROUND_HALF_UP, context=_WIDE)
     except InvalidOperation as exc:
         raise EvalError("#NUM!") from exc
 
