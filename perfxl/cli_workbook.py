@@ -68,12 +68,15 @@ def template_cmd(
             raise click.UsageError("--all 与评价框架参数不能同时使用")
         if output.suffix.lower() in SUFFIXES:
             raise click.UsageError("使用 --all 时 -o 应为文件夹")
+        made = 0
         for pid in shipped_profiles():
             for suffix, project in ((".xlsx", None), (".xlsm", vba or SHIPPED_VBA)):
                 path = build_workbook(
                     load_profile(pid), output / f"{pid}{suffix}", vba_project=project, **sizes
                 )
-                out.print(f"已生成 {path}")
+                out.print(f"已生成 {path}", markup=False)
+                made += 1
+        out.print(f"共生成 {made} 份模板（{len(shipped_profiles())} 个评价框架）", markup=False)
         return
     if not profile:
         raise click.UsageError(
