@@ -99,6 +99,11 @@ def _handle(desktop: Any, req: dict[str, Any]) -> None:
         doc.calculateAll()
         if op == "to_pdf":
             fmt = PDF
+            if req.get("sheets"):
+                doc.storeToURL(
+                    dst_url, _props(FilterName=fmt, FilterData=_print_only(doc, req["sheets"])[0])
+                )
+                return
         else:  # dst's extension picks the format, so an .xlsm never gets macro-less content
             fmt = KEEP_FORMAT.get(Path(req["dst"]).suffix.lower()) or (
                 loaded_filter if macros else XLSX
@@ -106,6 +111,29 @@ def _handle(desktop: Any, req: dict[str, Any]) -> None:
         doc.storeToURL(dst_url, _props(FilterName=fmt))
     finally:
         doc.close(True)
+
+
+def _print_only(doc: Any, names: list[str]) -> tuple[Any, ...]:
+    """FilterData that prints only the sheets `names`: their print areas (or used areas)
+    as the export's selection."""
+    import uno  # type: ignore[import-not-found]
+
+    sheets = doc.getSheets()
+    ranges = doc.createInstance("com.sun.star.sheet.SheetCellRanges")
+    for name in names:
+        if not sheets.hasByName(name):
+            continue
+        sheet = sheets.getByName(name)
+        areas = sheet.getPrintAreas()
+        if not areas:
+            cursor = sheet.createCursor()
+            cursor.gotoStartOfUsedArea(False)
+            cursor.gotoEndOfUsedArea(True)
+            areas = (cursor.getRangeAddress(),)
+        for area in areas:
+            ranges.addRangeAddress(area, False)
+    data = _props(Selection=ranges)
+    return (uno.Any("[]com.sun.star.beans.PropertyValue", data),)
 
 
 def _edit(doc: Any, edit: dict[str, Any]) -> None:

@@ -1,0 +1,72 @@
+"""`perfxl pdf` as a user runs it, rendered by LibreOffice: the form by default, every sheet
+with --all; page counts and texts read back with pdftotext."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT, run_cli
+from .office_fixture import require_office
+
+TEMPLATES = ROOT / "workbook_templates"
+
+
+@pytest.fixture(autouse=True)
+def _needs_office():
+    require_office()
+    if not shutil.which("pdftotext") or not shutil.which("pdfinfo"):
+        pytest.skip("pdftotext / pdfinfo (poppler-utils) not installed")
+
+
+def pages(pdf: Path) -> list[str]:
+    """The text of each page."""
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    n = int(next(line.split()[-1] for line in info.stdout.splitlines() if line.startswith("Pages")))
+    return [
+        subprocess.run(
+            ["pdftotext", "-f", str(i), "-l", str(i), "-enc", "UTF-8", str(pdf), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for i in range(1, n + 1)
+    ]
+
+
+def test_the_project_form_prints_alone_on_one_page(tmp_path):
+    pdf = tmp_path / "表.pdf"
+    r = run_cli("pdf", TEMPLATES / "project-2020.xlsx", "-o", pdf)
+    assert r.returncode == 0, r.stderr
+    assert "已生成" in r.stdout and "项目支出绩效自评表" in r.stdout
+    text = pages(pdf)
+    assert len(text) == 1
+    assert "项目支出绩效自评表" in text[0] and "年度总体目标" in text[0]
+    assert "审核结果" not in text[0] and "填表说明" not in text[0]
+
+    everything = tmp_path / "全部.pdf"
+    r = run_cli("pdf", TEMPLATES / "project-2020.xlsx", "-o", everything, "--all")
+    assert r.returncode == 0, r.stderr
+    assert "全部工作表" in r.stdout
+    all_text = pages(everything)
+    assert len(all_text) > 1
+    assert any("填表说明" in t for t in all_text) and any("审核结果" in t for t in all_text)
+
+
+def test_a_department_workbook_prints_its_five_form_sheets(tmp_path):
+    pdf = tmp_path / "部门.pdf"
+    r = run_cli("pdf", TEMPLATES / "dept-guangdong.xlsx", "-o", pdf)
+    assert r.returncode == 0, r.stderr
+    text = pages(pdf)
+    firsts = [t.strip().splitlines()[0] for t in text]
+    assert firsts[0] == "部门整体支出绩效自评表"
+    for title in ("收支情况（万元）", "项目支出明细（万元）", "评价结论、存在问题及改进措施"):
+        assert title in firsts
+    assert not any("填表说明" in t or "审核结果" in t for t in text)
+    # the score table's header rows repeat on every page it takes
+    score_pages = [t for t in text if "自评得分" in t or "一级指标" in t]
+    assert len(score_pages) >= 2 and all("一级指标" in t for t in score_pages)
+    r = run_cli("pdf", TEMPLATES / "dept-guangdong.xlsx", "-o", tmp_path / "a.pdf", "--all")
+    assert r.returncode == 0, r.stderr
+    assert len(pages(tmp_path / "a.pdf")) > len(text)
