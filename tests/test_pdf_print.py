@@ -70,3 +70,37 @@ def test_a_department_workbook_prints_its_five_form_sheets(tmp_path):
     r = run_cli("pdf", TEMPLATES / "dept-guangdong.xlsx", "-o", tmp_path / "a.pdf", "--all")
     assert r.returncode == 0, r.stderr
     assert len(pages(tmp_path / "a.pdf")) > len(text)
+
+
+def test_an_annotated_copy_prints_its_findings_under_their_header(tmp_path):
+    """Eighty findings: the 审核结果 sheet prints on A4 with every column on every page and
+    the header row repeated; the list of every rule's outcome is not printed."""
+    from perfxl.findings import Finding, Report, Severity
+    from perfxl.office import to_pdf
+    from perfxl.workbook.annotate import RESULT_SHEET, annotate
+
+    form = "项目支出绩效自评表"
+    findings = [
+        Finding(
+            code="CALC-SCORE",
+            severity=Severity.BLOCKING if i % 2 else Severity.WARNING,
+            message=f"第 {i} 项：得分与复算得分不一致，请按评分规则改正后重新提交，"
+            "确属特殊情况的在偏差原因栏说明",
+            path=f"indicators.{i}.score",
+            sheet=form,
+            cell=f"I{13 + i}",
+            expected="9.99",
+            actual=f"{i}.00",
+        )
+        for i in range(80)
+    ]
+    report = Report(file="x.xlsx", findings=findings)
+    copy = annotate(TEMPLATES / "project-2020.xlsx", report, tmp_path / "副本.xlsx")
+    pdf = to_pdf(copy, tmp_path / "副本.pdf", sheets=[RESULT_SHEET])
+    text = pages(pdf)
+    assert 2 <= len(text) <= 4, len(text)
+    for page in text:
+        for head in ("序号", "级别", "编码", "位置", "说明", "应为", "实为"):
+            assert head in page
+    body = "".join(text)
+    assert "第 79 项" in body and "各项审核规则的结论" not in body
