@@ -77,7 +77,8 @@ def _handle(desktop: Any, req: dict[str, Any]) -> None:
         # never write back to src, no lock file next to it; run_macro gets a private copy,
         # opened writable because LibreOffice ignores a macro's format changes (fills,
         # Range.Clear) in a read-only document while still applying its value changes
-        ReadOnly=not (macros or req.get("edits")),
+        # (to_pdf of some sheets removes the others: in a writable private copy too)
+        ReadOnly=not (macros or req.get("edits") or req.get("sheets")),
         MacroExecutionMode=ALWAYS_EXECUTE_NO_WARN if macros else NEVER_EXECUTE,
         UpdateDocMode=NO_UPDATE,
     )
@@ -100,10 +101,7 @@ def _handle(desktop: Any, req: dict[str, Any]) -> None:
         if op == "to_pdf":
             fmt = PDF
             if req.get("sheets"):
-                doc.storeToURL(
-                    dst_url, _props(FilterName=fmt, FilterData=_print_only(doc, req["sheets"])[0])
-                )
-                return
+                _print_only(doc, req["sheets"])
         else:  # dst's extension picks the format, so an .xlsm never gets macro-less content
             fmt = KEEP_FORMAT.get(Path(req["dst"]).suffix.lower()) or (
                 loaded_filter if macros else XLSX
@@ -113,27 +111,30 @@ def _handle(desktop: Any, req: dict[str, Any]) -> None:
         doc.close(True)
 
 
-def _print_only(doc: Any, names: list[str]) -> tuple[Any, ...]:
-    """FilterData that prints only the sheets `names`: their print areas (or used areas)
-    as the export's selection."""
-    import uno  # type: ignore[import-not-found]
-
+def _print_only(doc: Any, names: list[str]) -> None:
+    """Leave only the sheets `names` in the loaded copy (never src): the PDF export prints
+    every sheet, hidden or not, so the others are removed. Formulas of the kept sheets that
+    read a removed sheet (the form's count of 审核 findings) keep their values."""
     sheets = doc.getSheets()
-    ranges = doc.createInstance("com.sun.star.sheet.SheetCellRanges")
-    for name in names:
-        if not sheets.hasByName(name):
-            continue
-        sheet = sheets.getByName(name)
-        areas = sheet.getPrintAreas()
-        if not areas:
-            cursor = sheet.createCursor()
-            cursor.gotoStartOfUsedArea(False)
-            cursor.gotoEndOfUsedArea(True)
-            areas = (cursor.getRangeAddress(),)
-        for area in areas:
-            ranges.addRangeAddress(area, False)
-    data = _props(Selection=ranges)
-    return (uno.Any("[]com.sun.star.beans.PropertyValue", data),)
+    keep = [n for n in names if sheets.hasByName(n)]
+    gone = [n for n in sheets.getElementNames() if n not in keep]
+    if not keep or not gone:
+        return
+    formula = 16  # com.sun.star.sheet.CellFlags.FORMULA
+    for name in keep:
+        found = sheets.getByName(name).queryContentCells(formula)
+        cells = found.getCells().createEnumeration()
+        while cells.hasMoreElements():
+            cell = cells.nextElement()
+            text = cell.getFormula()
+            if not any(g in text for g in gone):
+                continue
+            if cell.getType().value == "TEXT" or cell.getError():
+                cell.setString(cell.getString())
+            else:
+                cell.setValue(cell.getValue())
+    for name in gone:
+        sheets.removeByName(name)
 
 
 def _edit(doc: Any, edit: dict[str, Any]) -> None:

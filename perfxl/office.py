@@ -157,8 +157,8 @@ class Office:
         """Recalculate, then export with ``calc_pdf_Export`` (macros disabled).
 
         Without the recalculation the PDF would print the file's stale cached values.
-        ``sheets``: print only these (the others are hidden in the loaded copy, never in
-        src); None prints every visible sheet.
+        ``sheets``: print only these (the others are removed from a private copy, never
+        from src); None prints every visible sheet.
         """
         return self._run("to_pdf", src, dst, sheets=sheets)
 
@@ -200,7 +200,7 @@ class Office:
             raise OfficeError(f"输出目录不存在：{d.parent} (output folder missing)")
         tmp = d.with_name(f".{d.stem}.{uuid.uuid4().hex[:8]}.tmp{d.suffix}")  # suffix: format
         private = None
-        if op == "run_macro":  # macros run on a writable private copy, never on src
+        if op == "run_macro" or sheets:  # a writable private copy, never src
             private = Path(tempfile.mkdtemp(prefix="perfxl-macro-"))
             shutil.copyfile(s, private / s.name)
             req_src = private / s.name
