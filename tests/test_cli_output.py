@@ -164,3 +164,13 @@ def test_every_help_is_chinese():
         assert "选项：" in r.stdout and "显示本帮助并退出。" in r.stdout
         assert not ENGLISH.search(r.stdout), (name, ENGLISH.search(r.stdout), r.stdout)
     assert CliRunner  # the real process above, not the runner, is what users see
+
+
+def test_check_on_a_narrow_terminal_prints_messages_whole():
+    text = run_tty("check", str(PROJECT_EXAMPLE), columns=60)
+    assert "COMP-EXPLAIN-OVER  提示性（已说明）  indicators.7.explanation" in text
+    flat = text.replace("\n", "")
+    assert (
+        "说明：指标「档案查阅利用人次」（第 8 个指标）实际完成值 7000 偏离年度指标值 5000" in flat
+    )
+    assert "…" not in text and "┃" not in text
