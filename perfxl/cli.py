@@ -216,13 +216,30 @@ def profile_grp() -> None:
 
 @profile_grp.command("check")
 @click.argument("file", type=click.Path(path_type=Path))
-def profile_check(file: Path) -> None:
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供程序使用）")
+def profile_check(file: Path, as_json: bool) -> None:
     """校验财政局自定义的评价框架文件，列出全部问题。"""
     from .profile import RULE_KIND_NAMES, load_profile_file
 
     p = load_profile_file(file)
     leaves = [n for _, n in p.walk() if not n.children]
     kinds = sorted({n.rule.kind for n in leaves if n.rule is not None})
+    if as_json:
+        import json
+
+        doc = {
+            "file": str(file),
+            "valid": True,
+            "id": p.id,
+            "version": p.version,
+            "title": p.title,
+            "top_indicators": len(p.indicators),
+            "leaf_indicators": len(leaves),
+            "total": str(p.total),
+            "rule_kinds": kinds,
+        }
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        return
     out.print(
         f"[green]通过[/green]：{safe(file)} —— {safe(p.title)}（{safe(p.id)} 版本 {safe(p.version)}），"
         f"一级指标 {len(p.indicators)} 个，末级指标 {len(leaves)} 个，总分 {p.total}，"

@@ -174,3 +174,11 @@ def test_check_on_a_narrow_terminal_prints_messages_whole():
         "说明：指标「档案查阅利用人次」（第 8 个指标）实际完成值 7000 偏离年度指标值 5000" in flat
     )
     assert "…" not in text and "┃" not in text
+
+
+def test_profile_check_json():
+    r = run_cli("profile", "check", ROOT / "perfxl" / "profiles" / "dept-hubei.yaml", "--json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["valid"] and doc["id"] == "dept-hubei" and doc["total"] == "100"
+    assert doc["leaf_indicators"] > doc["top_indicators"] == 4

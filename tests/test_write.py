@@ -379,6 +379,9 @@ def test_cli_template(tmp_path: Path) -> None:
     assert sorted(x.name for x in (tmp_path / "all").iterdir()) == sorted(
         f"{p}{s}" for p in PROFILES for s in (".xlsm", ".xlsx")
     )
+    assert r.stdout.rstrip().splitlines()[-1] == (
+        f"共生成 {2 * len(PROFILES)} 份模板（{len(PROFILES)} 个评价框架）"
+    )
     r = run_cli("template", "project-2020", "-o", tmp_path / "t.xlsm")  # the shipped macros
     assert r.returncode == 0, r.stderr
     with zipfile.ZipFile(tmp_path / "t.xlsm") as z:
