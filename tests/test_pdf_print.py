@@ -104,3 +104,19 @@ def test_an_annotated_copy_prints_its_findings_under_their_header(tmp_path):
             assert head in page
     body = "".join(text)
     assert "第 79 项" in body and "各项审核规则的结论" not in body
+
+
+@pytest.mark.parametrize("profile_id", ["dept-hubei", "dept-guangdong"])
+def test_the_score_summary_prints_with_its_rows(tmp_path, profile_id):
+    """The 评分汇总 header (评价准则 …) is on the page of its rows, the total and the
+    signature, never stranded at the foot of the page before."""
+    from perfxl.profile import load_profile
+
+    pdf = tmp_path / "表.pdf"
+    r = run_cli("pdf", TEMPLATES / f"{profile_id}.xlsx", "-o", pdf)
+    assert r.returncode == 0, r.stderr
+    text = pages(pdf)
+    (page,) = [t for t in text if "评价准则" in t]
+    for top in load_profile(profile_id).indicators:
+        assert top.name in page
+    assert "综合绩效" in page and "填报单位（盖章）" in page

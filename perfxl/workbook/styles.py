@@ -582,6 +582,10 @@ def _draw_scores(sh: Sheets) -> None:
     ws.write_url(2, 9, f"internal:'{AUDIT_SHEET}'!A1", st.link, "查看审核结果")
     ws.freeze_panes(3, 0)
     ws.repeat_rows(2)
+    # the 评分汇总 starts a page: however long the indicator rows run (their heights are the
+    # office suite's to fit), its header never stays at the foot of a page with its rows on
+    # the next; the total and the signature print with it
+    ws.set_h_pagebreaks([h - 1])
     print_setup(ws, t + 2, 7, landscape=True)
 
 
