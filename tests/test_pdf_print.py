@@ -120,3 +120,22 @@ def test_the_score_summary_prints_with_its_rows(tmp_path, profile_id):
     for top in load_profile(profile_id).indicators:
         assert top.name in page
     assert "综合绩效" in page and "填报单位（盖章）" in page
+
+
+def test_the_validate_button_result_prints_its_header_on_every_page(tmp_path):
+    """The 校验 button of a blank .xlsm (every required cell missing) fills 审核结果; printed,
+    every page carries the five column headers and nothing of the hidden mark columns."""
+    from perfxl.office import Office
+    from perfxl.workbook.buttons import MESSAGES, RESULT_HEADERS
+
+    from .test_macros_office import VALIDATE, listing
+
+    with Office() as lo:
+        done = lo.run_macro(TEMPLATES / "project-2020.xlsm", tmp_path / "校验.xlsm", VALIDATE)
+        assert listing(done), "the 校验 macro listed nothing"
+        pdf = lo.to_pdf(done, tmp_path / "校验.pdf", sheets=[MESSAGES["result_sheet"]])
+    text = pages(pdf)
+    assert 1 <= len(text) <= 3, len(text)
+    for page in text:
+        for key in RESULT_HEADERS:
+            assert MESSAGES[key] in page
