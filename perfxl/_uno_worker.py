@@ -77,7 +77,8 @@ def _handle(desktop: Any, req: dict[str, Any]) -> None:
         # never write back to src, no lock file next to it; run_macro gets a private copy,
         # opened writable because LibreOffice ignores a macro's format changes (fills,
         # Range.Clear) in a read-only document while still applying its value changes
-        ReadOnly=not (macros or req.get("edits")),
+        # (to_pdf of some sheets removes the others: in a writable private copy too)
+        ReadOnly=not (macros or req.get("edits") or req.get("sheets")),
         MacroExecutionMode=ALWAYS_EXECUTE_NO_WARN if macros else NEVER_EXECUTE,
         UpdateDocMode=NO_UPDATE,
     )
@@ -99,6 +100,8 @@ def _handle(desktop: Any, req: dict[str, Any]) -> None:
         doc.calculateAll()
         if op == "to_pdf":
             fmt = PDF
+            if req.get("sheets"):
+                _print_only(doc, req["sheets"])
         else:  # dst's extension picks the format, so an .xlsm never gets macro-less content
             fmt = KEEP_FORMAT.get(Path(req["dst"]).suffix.lower()) or (
                 loaded_filter if macros else XLSX
@@ -106,6 +109,32 @@ def _handle(desktop: Any, req: dict[str, Any]) -> None:
         doc.storeToURL(dst_url, _props(FilterName=fmt))
     finally:
         doc.close(True)
+
+
+def _print_only(doc: Any, names: list[str]) -> None:
+    """Leave only the sheets `names` in the loaded copy (never src): the PDF export prints
+    every sheet, hidden or not, so the others are removed. Formulas of the kept sheets that
+    read a removed sheet (the form's count of 审核 findings) keep their values."""
+    sheets = doc.getSheets()
+    keep = [n for n in names if sheets.hasByName(n)]
+    gone = [n for n in sheets.getElementNames() if n not in keep]
+    if not keep or not gone:
+        return
+    formula = 16  # com.sun.star.sheet.CellFlags.FORMULA
+    for name in keep:
+        found = sheets.getByName(name).queryContentCells(formula)
+        cells = found.getCells().createEnumeration()
+        while cells.hasMoreElements():
+            cell = cells.nextElement()
+            text = cell.getFormula()
+            if not any(g in text for g in gone):
+                continue
+            if cell.getType().value == "TEXT" or cell.getError():
+                cell.setString(cell.getString())
+            else:
+                cell.setValue(cell.getValue())
+    for name in gone:
+        sheets.removeByName(name)
 
 
 def _edit(doc: Any, edit: dict[str, Any]) -> None:

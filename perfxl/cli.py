@@ -11,8 +11,11 @@ from typing import TYPE_CHECKING
 import click
 
 from . import __version__
+from .click_zh import install, localize, missing_name
 from .errors import InputError, Problem
-from .terminal import clean, safe
+from .terminal import clean, safe, show_table
+
+install()  # click's own words in Chinese, before any command is declared
 
 if TYPE_CHECKING:
     from .model import Filing
@@ -137,7 +140,8 @@ class _LazyGroup(click.Group):
                 self._load(lazy[0])
             if cmd_name not in self.commands:
                 self.load_all()  # a command of a plugin not listed above
-        return self.commands.get(cmd_name)
+        cmd = self.commands.get(cmd_name)
+        return localize(cmd) if cmd is not None else None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         names = self.list_commands(ctx)
@@ -153,7 +157,7 @@ class _LazyGroup(click.Group):
                 continue
             stand_in = click.Command(name, help=LAZY_COMMANDS[name][1])
             rows.append((name, stand_in.get_short_help_str(limit)))
-        with formatter.section("Commands"):
+        with formatter.section("命令"):
             formatter.write_dl(rows)
 
 
@@ -164,17 +168,35 @@ def cli() -> None:
 
 
 @cli.command("profiles")
-def profiles_cmd() -> None:
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供程序使用）")
+def profiles_cmd(as_json: bool) -> None:
     """列出内置的评价框架（profile）。"""
-    from rich.table import Table
-
     from .profile import load_profile, shipped_profiles
+
+    profiles = [load_profile(pid) for pid in shipped_profiles()]
+    if as_json:
+        import json
+
+        doc = [
+            {
+                "id": p.id,
+                "version": p.version,
+                "title": p.title,
+                "kind": p.kind,
+                "total": str(p.total),
+                "indicators": len(p.walk()),
+                "basis": p.basis or "",
+            }
+            for p in profiles
+        ]
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        return
+    from rich.table import Table
 
     t = Table(title="内置评价框架", header_style="bold")
     for col in ("编号", "版本", "名称", "类型", "总分", "指标数", "依据"):
-        t.add_column(col)
-    for pid in shipped_profiles():
-        p = load_profile(pid)
+        t.add_column(col, justify="right" if col in ("总分", "指标数") else "left")
+    for p in profiles:
         t.add_row(
             p.id,
             p.version,
@@ -184,7 +206,7 @@ def profiles_cmd() -> None:
             str(len(p.walk())),
             p.basis or "",
         )
-    out.print(t)
+    show_table(t, head=2, markup=False)
 
 
 @cli.group("profile")
@@ -194,13 +216,30 @@ def profile_grp() -> None:
 
 @profile_grp.command("check")
 @click.argument("file", type=click.Path(path_type=Path))
-def profile_check(file: Path) -> None:
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供程序使用）")
+def profile_check(file: Path, as_json: bool) -> None:
     """校验财政局自定义的评价框架文件，列出全部问题。"""
     from .profile import RULE_KIND_NAMES, load_profile_file
 
     p = load_profile_file(file)
     leaves = [n for _, n in p.walk() if not n.children]
     kinds = sorted({n.rule.kind for n in leaves if n.rule is not None})
+    if as_json:
+        import json
+
+        doc = {
+            "file": str(file),
+            "valid": True,
+            "id": p.id,
+            "version": p.version,
+            "title": p.title,
+            "top_indicators": len(p.indicators),
+            "leaf_indicators": len(leaves),
+            "total": str(p.total),
+            "rule_kinds": kinds,
+        }
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        return
     out.print(
         f"[green]通过[/green]：{safe(file)} —— {safe(p.title)}（{safe(p.id)} 版本 {safe(p.version)}），"
         f"一级指标 {len(p.indicators)} 个，末级指标 {len(leaves)} 个，总分 {p.total}，"
@@ -236,7 +275,7 @@ def score_cmd(filing: Path, profile_id: str | None, as_json: bool) -> None:
 
     from .filing_io import load_filing_ex
     from .isolation import per_file
-    from .report import print_score, score_json
+    from .report import score_json
     from .scoring import score
 
     with per_file(filing):
@@ -251,7 +290,12 @@ def score_cmd(filing: Path, profile_id: str | None, as_json: bool) -> None:
 
         click.echo(json.dumps(score_json(result, f, p, str(filing)), ensure_ascii=False, indent=2))
     else:
-        print_score(Console(highlight=False, soft_wrap=False, markup=False), result, _shown(f), p)
+        from .report import score_table, summary_lines
+
+        console = Console(highlight=False, soft_wrap=False, markup=False)
+        show_table(score_table(result, _shown(f), p), console, head=2, markup=False)
+        for line in summary_lines(result):
+            console.print(line, soft_wrap=True)
 
 
 def _shown(filing: Filing) -> Filing:
@@ -303,6 +347,7 @@ def main(argv: list[str] | None = None) -> None:
         # a library's cleanup failing after its error was reported (lxml closing a stream on
         # a full disk) must not print a traceback under the Chinese message
         sys.unraisablehook = lambda _unraisable: None
+    localize(cli)
     try:
         cli.main(args=argv, prog_name="perfxl", standalone_mode=False)
     except InputError as exc:
@@ -359,13 +404,14 @@ def _interrupted(exc: BaseException) -> None:
 
 
 def _click_zh(exc: click.ClickException) -> str:
-    """Click's usage errors in Chinese, with the English original for reference."""
-    if isinstance(exc, click.exceptions.NoSuchOption):
-        return f"没有选项 {exc.option_name}（用 -h 查看用法）"
+    """Click's usage errors, in Chinese (click_zh translates click's own messages)."""
+    hint = "（用 -h 查看用法）"
     if isinstance(exc, click.exceptions.MissingParameter):
-        return f"缺少参数 {exc.param.human_readable_name if exc.param else ''}（用 -h 查看用法）"
+        what = "选项" if isinstance(exc.param, click.Option) else "参数"
+        return f"缺少{what} {missing_name(exc.param)}{hint}"
     if isinstance(exc, click.exceptions.UsageError):
-        return f"命令用法不正确：{exc.format_message()}（用 -h 查看用法）"
+        text = exc.format_message().replace("。 ", "。")
+        return f"命令用法不正确：{text}{hint}"
     return exc.format_message()
 
 

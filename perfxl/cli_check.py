@@ -24,7 +24,7 @@ from .findings import JSON_FORMAT, InputProblem, Report, Severity
 from .isolation import failure, per_file
 from .profile import Profile, load_profile
 from .rules import CATALOGUE, Context
-from .terminal import aligned, clean, safe
+from .terminal import aligned, clean, safe, show_table
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
@@ -85,7 +85,7 @@ def print_report(console, report: Report) -> None:
         t.add_column("说明", overflow="fold")
         for f in report.findings:
             t.add_row(safe(f.code), _level(f), safe(f.location()), safe(f.message))
-        console.print(t)
+        show_table(t, console, head=3)
     verdict = "[green]审核通过[/green]" if report.valid else "[red]审核未通过[/red]"
     console.print(f"{verdict}：{_counts(report)}")
 
@@ -172,13 +172,14 @@ class _Totals:
     """The batch's summary, kept as files go by (no report is held)."""
 
     def __init__(self) -> None:
-        self.files = self.unusable = 0
+        self.files = self.unusable = self.passed = 0
         self.valid = True
         self.counts = {"blocking": 0, "warning": 0, "explained": 0}
 
     def add(self, c: _Checked) -> None:
         self.files += 1
         self.unusable += not c.usable
+        self.passed += c.usable and c.valid
         self.valid = self.valid and c.valid
         for k, v in c.summary.items():
             self.counts[k] += v
@@ -187,6 +188,15 @@ class _Totals:
         if self.unusable:
             return EXIT_INPUT
         return EXIT_OK if self.valid else EXIT_FINDINGS
+
+    def line(self) -> str:
+        """The closing line of a batch: how many files, how they fared, what was found."""
+        c = self.counts
+        return (
+            f"合计：{self.files} 份文件，通过 {self.passed} 份，未通过 "
+            f"{self.files - self.passed - self.unusable} 份，无法审核 {self.unusable} 份；"
+            f"错误 {c['blocking']} 项 / 提示 {c['warning']} 项 / 已说明 {c['explained']} 项\n"
+        )
 
     def doc(self) -> dict[str, Any]:
         return {
@@ -283,6 +293,8 @@ def check_cmd(
 
     if fmt == "xlsx":
         _annotated_copies(files, (c.body for c in each()), output, err, inputs, totals)
+        if len(files) > 1:
+            print(totals.line(), end="", flush=True)
     elif output:
         _write_output(output, fmt, each(), totals, inputs)
         print(f"已写入 {clean(output)}", flush=True)
@@ -293,6 +305,8 @@ def check_cmd(
         for c in each():
             print_report(console, c.body)
             console.print()
+        if len(files) > 1:
+            console.print(totals.line(), end="", markup=False)
     elif fmt == "json":
         with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
             for c in each():  # the summary heads the document: the files wait on disk
@@ -303,6 +317,9 @@ def check_cmd(
     else:
         for c in each():
             sys.stdout.write(c.body)
+            sys.stdout.flush()
+        if fmt == "text" and len(files) > 1:
+            sys.stdout.write(totals.line())
             sys.stdout.flush()
         if fmt == "jsonl":
             sys.stdout.write(_jsonl_summary(totals))
@@ -347,6 +364,8 @@ def _write_output(
             else:
                 for c in checked:
                     fh.write(c.body)
+                if fmt == "text" and totals.files > 1:
+                    fh.write(totals.line())
                 if fmt == "jsonl":
                     fh.write(_jsonl_summary(totals))
 
@@ -467,25 +486,45 @@ def _applies(profile: Profile | None, rule) -> bool:
 
 
 @click.command("rules")
-@click.option("--profile", "profile_id", help="只列出适用于该评价框架的规则")
-def rules_cmd(profile_id: str | None) -> None:
+@click.option("--profile", "profile_id", metavar="框架", help="只列出适用于该评价框架的规则")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供程序使用）")
+def rules_cmd(profile_id: str | None, as_json: bool) -> None:
     """列出全部审核规则（编码、级别、范围、说明、适用）。"""
     profile = load_profile(profile_id) if profile_id else None
-    from rich.console import Console
+    rows = []
+    for rule in CATALOGUE:
+        if not _applies(profile, rule):
+            continue
+        checks = len(rule.live_checks(profile)) if profile is not None and rule.live else None
+        rows.append((rule, checks))
+    if as_json:
+        doc = {
+            "profile": profile.id if profile else None,
+            "rules": [
+                {
+                    "code": rule.code,
+                    "severity": rule.severity.value,
+                    "scope": rule.scope.value,
+                    "title": rule.title,
+                    "applies": rule.applies_text(),
+                    "live": bool(rule.live),
+                    **({"live_checks": checks} if checks is not None else {}),
+                }
+                for rule, checks in rows
+            ],
+        }
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        return
     from rich.table import Table
 
     title = "审核规则" + (f"（评价框架 {profile.id}）" if profile else "")
     t = Table(title=title, header_style="bold")
-    for col in ("编码", "级别", "范围"):
-        t.add_column(col, no_wrap=True)
-    for col in ("说明", "适用", "工作簿公式"):
-        t.add_column(col, overflow="fold")
-    for rule in CATALOGUE:
-        if not _applies(profile, rule):
-            continue
+    for col in ("编码", "级别", "范围", "说明", "适用", "工作簿公式"):
+        t.add_column(col)
+    for rule, checks in rows:
         formula = "是" if rule.live else "否"
-        if profile is not None and rule.live:
-            formula = f"是（{len(rule.live_checks(profile))} 条）"
+        if checks is not None:
+            formula = f"是（{checks} 条）"
         t.add_row(
             rule.code,
             rule.severity.value,
@@ -494,7 +533,8 @@ def rules_cmd(profile_id: str | None) -> None:
             rule.applies_text(),
             formula,
         )
-    Console(highlight=False).print(t)
+    show_table(t, head=3, markup=False)
+    print(f"共 {len(rows)} 条规则", flush=True)
 
 
 def register(cli: click.Group) -> None:

@@ -96,7 +96,7 @@ def _data(
 
 
 @click.command("fill")
-@click.argument("target", metavar="PROFILE_OR_TEMPLATE")
+@click.argument("target", metavar="框架或模板")
 @click.argument("data", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="输出工作簿")
 @click.option("--row", type=int, help="主表的第几条数据（表头下第一行为 1）")
@@ -118,8 +118,8 @@ def fill_cmd(
 ) -> None:
     """把填报数据填入工作簿。
 
-    PROFILE_OR_TEMPLATE 为评价框架编号/文件（生成带公式、校验和审核表的新工作簿），
-    或财政局自己的模板 .xlsx/.xlsm（只写入填报栏，保留原样式）。DATA 为 .yaml/.json
+    “框架或模板”为评价框架编号/文件（生成带公式、校验和审核表的新工作簿），
+    或财政局自己的模板 .xlsx/.xlsm（只写入填报栏，保留原样式）。“数据文件”为 .yaml/.json
     填报数据、填好的工作簿，或主表 .csv/.xlsx 中的一行（--row / --key）。
     """
     from .workbook.fill import fill, not_kept

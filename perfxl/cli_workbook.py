@@ -68,12 +68,15 @@ def template_cmd(
             raise click.UsageError("--all 与评价框架参数不能同时使用")
         if output.suffix.lower() in SUFFIXES:
             raise click.UsageError("使用 --all 时 -o 应为文件夹")
+        made = 0
         for pid in shipped_profiles():
             for suffix, project in ((".xlsx", None), (".xlsm", vba or SHIPPED_VBA)):
                 path = build_workbook(
                     load_profile(pid), output / f"{pid}{suffix}", vba_project=project, **sizes
                 )
-                out.print(f"已生成 {path}")
+                out.print(f"已生成 {path}", markup=False)
+                made += 1
+        out.print(f"共生成 {made} 份模板（{len(shipped_profiles())} 个评价框架）", markup=False)
         return
     if not profile:
         raise click.UsageError(
@@ -93,13 +96,45 @@ def template_cmd(
     out.print(f"已生成 {path}（{p.title}，评价框架 {p.id} 版本 {p.version}）")
 
 
+# Sheets that are not the form: the live check, the guide, the results the buttons and
+# `perfxl check --format xlsx` add. `perfxl pdf` leaves them out unless --all.
+NOT_FORM_SHEETS = ("审核", "填表说明", "审核结果", "评分结果", "_perfxl")
+
+
+def form_sheets(file: Path) -> list[str] | None:
+    """The visible sheets of `file` that are the form, in order; None when that would be
+    no sheet at all (a workbook that is not a perfxl form prints whole)."""
+    import re
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(file) as z:
+            xml = z.read("xl/workbook.xml").decode("utf-8", "replace")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return None
+    from html import unescape
+
+    names = []
+    for tag in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", xml):
+        name = re.search(r'\bname="([^"]*)"', tag)
+        if name is None or re.search(r'\bstate="(hidden|veryHidden)"', tag):
+            continue
+        if unescape(name[1]) not in NOT_FORM_SHEETS:
+            names.append(unescape(name[1]))
+    return names or None
+
+
 @click.command("pdf")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path), default=None,
     help="输出的 PDF 文件（默认与工作簿同名）",
 )  # fmt: skip
-def pdf_cmd(file: Path, output: Path | None) -> None:
+@click.option(
+    "--all", "all_", is_flag=True,
+    help="打印全部工作表（默认只打印表样，不打印审核、填表说明、审核结果和评分结果）",
+)  # fmt: skip
+def pdf_cmd(file: Path, output: Path | None, all_: bool) -> None:
     """用 LibreOffice 把工作簿转成 PDF（先重新计算公式），查看打印效果。"""
     from .office import OfficeError, to_pdf
 
@@ -108,11 +143,13 @@ def pdf_cmd(file: Path, output: Path | None) -> None:
     target = output or file.with_suffix(".pdf")
     if target.suffix.lower() != ".pdf":
         raise InputError(Problem(str(target), "", "输出文件应以 .pdf 结尾"))
+    sheets = None if all_ else form_sheets(file)
     try:
-        to_pdf(file, target)
+        to_pdf(file, target, sheets=sheets)
     except OfficeError as exc:
         raise InputError(Problem(str(file), "", str(exc))) from exc
-    out.print(f"已生成 {target}")
+    which = "全部工作表" if sheets is None else "、".join(sheets)
+    out.print(f"已生成 {target}（{which}）", markup=False)
 
 
 def register(cli: click.Group) -> None:

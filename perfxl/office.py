@@ -153,12 +153,14 @@ class Office:
         """
         return self._run("resave", src, dst)
 
-    def to_pdf(self, src: StrPath, dst: StrPath) -> Path:
+    def to_pdf(self, src: StrPath, dst: StrPath, sheets: list[str] | None = None) -> Path:
         """Recalculate, then export with ``calc_pdf_Export`` (macros disabled).
 
         Without the recalculation the PDF would print the file's stale cached values.
+        ``sheets``: print only these (the others are removed from a private copy, never
+        from src); None prints every visible sheet.
         """
-        return self._run("to_pdf", src, dst)
+        return self._run("to_pdf", src, dst, sheets=sheets)
 
     def run_macro(self, src: StrPath, dst: StrPath, macro_url: str) -> Path:
         """Open WITH macros enabled, run ``macro_url``, recalculate, store ``dst``.
@@ -187,6 +189,7 @@ class Office:
         dst: StrPath,
         macro: str = "",
         edits: list[dict[str, Any]] | None = None,
+        sheets: list[str] | None = None,
     ) -> Path:
         s, d = Path(src).resolve(), Path(dst).absolute()
         if not s.is_file():
@@ -197,13 +200,20 @@ class Office:
             raise OfficeError(f"输出目录不存在：{d.parent} (output folder missing)")
         tmp = d.with_name(f".{d.stem}.{uuid.uuid4().hex[:8]}.tmp{d.suffix}")  # suffix: format
         private = None
-        if op == "run_macro":  # macros run on a writable private copy, never on src
+        if op == "run_macro" or sheets:  # a writable private copy, never src
             private = Path(tempfile.mkdtemp(prefix="perfxl-macro-"))
             shutil.copyfile(s, private / s.name)
             req_src = private / s.name
         else:
             req_src = s
-        req = {"op": op, "src": str(req_src), "dst": str(tmp), "macro": macro, "edits": edits}
+        req = {
+            "op": op,
+            "src": str(req_src),
+            "dst": str(tmp),
+            "macro": macro,
+            "edits": edits,
+            "sheets": sheets,
+        }
         try:
             with self._lock:
                 self.start()
@@ -298,7 +308,9 @@ def recalculate(src: StrPath, dst: StrPath, *, timeout: float = 120.0) -> Path:
         return office.recalculate(src, dst)
 
 
-def to_pdf(src: StrPath, dst: StrPath, *, timeout: float = 120.0) -> Path:
+def to_pdf(
+    src: StrPath, dst: StrPath, *, timeout: float = 120.0, sheets: list[str] | None = None
+) -> Path:
     """One-off :meth:`Office.to_pdf`; pays LibreOffice start-up each call."""
     with Office(timeout=timeout) as office:
-        return office.to_pdf(src, dst)
+        return office.to_pdf(src, dst, sheets)

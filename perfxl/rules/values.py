@@ -6,7 +6,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..expr import And, Expr, Field, Filled, If, IsBlank, IsNumber, Not, Or, Round, eq, ge, le
+from ..expr import (
+    And,
+    Expr,
+    Field,
+    Filled,
+    If,
+    IsBlank,
+    IsNumber,
+    Not,
+    Or,
+    Round,
+    eq,
+    ge,
+    gt,
+    le,
+    lt,
+)
 from ..findings import Scope, Severity
 from ..model import FUND_LINES, Filing
 from ..profile import QUALITATIVE_PHRASES, Profile
@@ -237,6 +253,51 @@ def _overspent(profile: Profile) -> list[Formula]:
     ]
 
 
+# A 正向 rate whose target is at least this many percent and whose actual is at most 1 was
+# almost surely typed as a fraction (0.95 for 95%).
+FRACTION_TARGET = 50
+# A project's 全年预算数 this large (万元: 100 亿元) is a table typed in 元.
+PROJECT_SCALE = 1000000
+
+
+def _fraction_rates(profile: Profile) -> list[Formula]:
+    unit, target, actual = ROW["unit"], ROW["target"], ROW["actual"]
+    return [
+        Formula(
+            "row.actual",
+            And(
+                Or(eq(unit, "%"), eq(unit, "％")),
+                eq(ROW["direction"], "正向"),
+                IsNumber(target),
+                IsNumber(actual),
+            ),
+            Not(And(ge(target, FRACTION_TARGET), gt(actual, 0), le(actual, 1))),
+            "{row}的度量单位为 %，年度指标值 {expected}，实际完成值 {actual} 像是按小数填写的"
+            "百分比：表示 {percent}% 时应填 {percent}",
+            "度量单位为 % 的实际完成值像是按小数填写（95% 应填 95，不是 0.95）",
+            expected=target,
+            actual=actual,
+            extras=(("percent", Round(actual * 100, 2)),),
+            per_row="indicator",
+        )
+    ]
+
+
+def _money_scale(profile: Profile) -> list[Formula]:
+    return [
+        Formula(
+            "funds.total.budget",
+            IsNumber(BUDGET),
+            lt(BUDGET, PROJECT_SCALE),
+            "年度资金总额全年预算数为 {actual} 万元（{yi} 亿元），远超一个项目的规模，"
+            "可能是按元填写：金额栏以万元为单位，{actual} 元应填 {wan} 万元，请核实全表金额",
+            "全年预算数达 100 亿元以上，可能按元填写（金额栏以万元为单位，元 ÷ 10000）",
+            actual=BUDGET,
+            extras=(("yi", Round(BUDGET / 10000, 2)), ("wan", Round(BUDGET / 10000, 2))),
+        )
+    ]
+
+
 def _codes(filing: Filing, profile: Profile, result: ScoreResult, ctx: Context) -> Iterator[Hit]:
     """Rows the scoring engine would silently skip: unknown codes, group codes, duplicates."""
     open_ = set(open_codes(profile))
@@ -325,6 +386,24 @@ RULES = [
         "定性指标的实际完成值是三种评价用语之一",
         "全部",
         formulas=_phrases,
+    ),
+    Rule(
+        "VAL-RATE-FRACTION",
+        W,
+        Scope.TABLE,
+        "度量单位为 % 的正向指标，实际完成值不像按小数填写的百分比（0.95 应填 95）",
+        "项目支出",
+        kinds=("project",),
+        formulas=_fraction_rates,
+    ),
+    Rule(
+        "VAL-MONEY-SCALE",
+        W,
+        Scope.TABLE,
+        "项目的全年预算数不像按元填写（100 亿元以上时提示，金额栏以万元为单位）",
+        "项目支出",
+        kinds=("project",),
+        formulas=_money_scale,
     ),
     Rule(
         "VAL-IND-CODE",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from ..atomic import atomic_path, refuse_inputs
 from ..errors import InputError, Problem
@@ -72,6 +73,25 @@ def _check_size(source: Path) -> None:
                 "请删除多余的行列或工作表后另存（审核结果见屏幕或 JSON 输出）",
             )
         )
+
+
+def _page_setup(ws: Any, last_row: int) -> None:
+    """A4 landscape, all columns on the page's width, the header row on every page. The
+    print area is the summary and the findings: the list of every rule's outcome (mostly
+    通过) stays on screen, out of the printout."""
+    ws.page_setup.paperSize = 9  # A4
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_title_rows = "4:4"
+    ws.print_area = f"A1:G{last_row}"
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top, ws.page_margins.bottom = 0.6, 0.7
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
 
 
 def annotate(
@@ -168,6 +188,7 @@ def annotate(
     if not report.findings:
         ws.cell(row, 1, "没有发现问题")
         row += 1
+    last_finding = row - 1
     row += 1
     ws.cell(row, 1, "各项审核规则的结论").font = bold
     row += 1
@@ -187,6 +208,7 @@ def annotate(
     for letter, width in zip("ABCDEFG", (6, 14, 22, 26, 70, 14, 14), strict=True):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A5"
+    _page_setup(ws, last_finding)
 
     with atomic_path(target, inputs=protected) as tmp:
         wb.save(tmp)

@@ -174,3 +174,12 @@ def _result_sheet(workbook: Workbook) -> None:
     ws.write_string(0, 0, MESSAGES["result_hint"])
     for i, key in enumerate(RESULT_HEADERS):
         ws.write_string(FIRST_ROW - 2, i, MESSAGES[key], bold)
+    # printed as the findings are listed: A4 landscape, the five columns on the page's width
+    # (not the hidden marks), the header row on every page
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.print_area(0, 0, 1_048_575, len(RESULT_HEADERS) - 1)  # whole columns A:E
+    ws.repeat_rows(FIRST_ROW - 2)
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
+    ws.set_footer("&C&A　第 &P 页，共 &N 页")

@@ -83,6 +83,7 @@ class Styles:
         self.group = f(_BOX, align="center", text_wrap=True, bold=True)
         self.dash = f(_BOX, align="center")
         self.note = f(_BASE, font_size=10, text_wrap=True, valign="top")
+        self.hint = f(_BASE, font_size=10, font_color="#595959", valign="vcenter")
         self.note_bold = f(_BASE, font_size=11, bold=True)
         self.guide = f(_BASE, text_wrap=True, valign="top")
         self.guide_head = f(_BASE, bold=True, font_size=12, bg_color=HEADER_FILL)
@@ -303,7 +304,9 @@ def draw_project(sh: Sheets) -> None:
     sh.merge(s, f"A{t + 2}:J{t + 2}", SIGNATURE, st.signature)
     sh.heights[(s, t + 2)] = 30
     ws.write_url(2, 10, f"internal:'{AUDIT_SHEET}'!A1", st.link, "查看审核结果")
-    ws.freeze_panes(PROJECT_FREEZE, 0)
+    # no frozen rows: the heading rows (funds, goals, indicator header) take some 400 px, and
+    # a laptop screen is for the indicator rows; the header row repeats on printed pages
+    ws.write(1, 11, YEAR_HINT, st.hint)  # beside the 审核 banner (K1:K2), under the buttons
     ws.set_paper(9)
     ws.set_portrait()
     ws.fit_to_pages(1, 0)
@@ -315,7 +318,7 @@ def draw_project(sh: Sheets) -> None:
     _project_validation(sh, blocks)
 
 
-PROJECT_FREEZE = 12
+YEAR_HINT = "← 年度：填 4 位数字（如 2023），表头显示为“（2023年度）”"
 
 
 def _project_validation(sh: Sheets, blocks: list[Block]) -> None:
@@ -458,6 +461,7 @@ def _draw_info(sh: Sheets) -> None:
     money_rule(
         ws, f"{lay.cell('pf_funds_total_initial').ref}:{lay.cell('pf_funds_total_executed').ref}"
     )
+    ws.write(1, 4, YEAR_HINT, st.hint)  # outside the print area (A:D)
     ws.freeze_panes(2, 0)
     print_setup(ws, 12, 3)
 
@@ -622,6 +626,10 @@ def _draw_scores(sh: Sheets) -> None:
     ws.write_url(2, 9, f"internal:'{AUDIT_SHEET}'!A1", st.link, "查看审核结果")
     ws.freeze_panes(3, 0)
     ws.repeat_rows(2)
+    # the 评分汇总 starts a page: however long the indicator rows run (their heights are the
+    # office suite's to fit), its header never stays at the foot of a page with its rows on
+    # the next; the total, the signature and the stated counts print with it
+    ws.set_h_pagebreaks([h - 1])
     print_setup(ws, last, 7, landscape=True)
 
 
@@ -670,6 +678,15 @@ def _grades_text(p: Profile) -> str:
     )
 
 
+def listed_as(code: str) -> str:
+    """How the 审核 sheet lists a failure of the rule `code`, from the catalogue."""
+    from ..findings import Severity
+    from ..rules import CATALOGUE
+
+    rule = next(r for r in CATALOGUE if r.code == code)
+    return "“错误”，须改正" if rule.severity is Severity.BLOCKING else "“提示”，请核实"
+
+
 def _common_guide(p: Profile) -> list[str]:
     o = p.options
     lines = [
@@ -679,7 +696,8 @@ def _common_guide(p: Profile) -> list[str]:
         "每项得分四舍五入到两位小数后再相加；评价等级按四舍五入后的总分确定："
         f"{_grades_text(p)}。",
         "灰色的“复算得分”列和右上角的审核数量是核对用的，不在打印范围内："
-        "复算得分是按评分规则自动算出的得分，与自评得分不一致时，“审核”表中列为提示，请核实。",
+        "复算得分是按评分规则自动算出的得分，与自评得分不一致时，“审核”表中列为"
+        f"{listed_as('ARITH-IND-SCORE')}。",
         "“审核”工作表实时列出全部审核结果：“错误”为强制性审核未通过，须改正后才能上报；"
         "“提示”为提示性审核，请核实，确属正常的写明原因。",
     ]
@@ -724,7 +742,7 @@ def _project_guide(p: Profile) -> list[str]:
         "偏差原因分析及改进措施：得分低于分值时必须填写；"
         + over
         + (f"；不超过 {limit} 字。" if limit else "。"),
-        "某个二级指标下的三级指标超过预留行数时，请使用行数更多的模板（perfxl template --rows），"
+        "某个二级指标下的三级指标超过预留行数时，请向下发本表的财政部门索取行数更多的模板，"
         "不要在区域之外另起一行。",
     ]
 
