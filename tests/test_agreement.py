@@ -360,12 +360,25 @@ def test_cli_pdf(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert out.read_bytes().startswith(b"%PDF")
     assert [x.name for x in tmp_path.iterdir()] == ["项目.pdf"]  # no temporary left behind
+    every = tmp_path / "全部.pdf"
+    assert (
+        run_cli(
+            "pdf", ROOT / "workbook_templates" / "project-2020.xlsx", "--all", "-o", every
+        ).returncode
+        == 0
+    )
     if shutil.which("pdftotext"):
-        text = subprocess.run(
-            ["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True, check=True
-        ).stdout
-        for needle in ("项目支出绩效自评表", "偏差原因分析及改进措施", "年度资金总额", "填表说明"):
-            assert needle in text, needle
+
+        def text(pdf: Path) -> str:
+            return subprocess.run(
+                ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+            ).stdout
+
+        form = text(out)  # the form sheet only, by default
+        for needle in ("项目支出绩效自评表", "偏差原因分析及改进措施", "年度资金总额"):
+            assert needle in form, needle
+        assert "填表说明" not in form
+        assert "填表说明" in text(every)
     r = run_cli("pdf", tmp_path / "missing.xlsx")
     assert r.returncode == 2
 
