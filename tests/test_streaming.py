@@ -6,13 +6,16 @@ with a named pipe as the last input so a file's output is seen before the batch 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import pty
 import select
 import shutil
+import struct
 import subprocess
 import sys
+import termios
 import threading
 import time
 from pathlib import Path
@@ -124,6 +127,8 @@ def test_piped_text_is_plain_and_aligned(tmp_path: Path, workbooks: list[Path]) 
 
 def test_text_on_a_terminal_uses_rich(tmp_path: Path) -> None:
     master, slave = pty.openpty()
+    # a terminal 160 columns wide (a pty starts at 0 × 0, which reads as a narrow terminal)
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 160, 0, 0))
     env = {**os.environ, "COLUMNS": "160", "PYTHONIOENCODING": "utf-8"}
     env.pop("PERFXL_DEBUG", None)
     proc = subprocess.Popen(
@@ -150,7 +155,10 @@ def test_text_on_a_terminal_uses_rich(tmp_path: Path) -> None:
     assert proc.wait(60) == 0
     out = b"".join(chunks).decode("utf-8", errors="replace")
     assert "审核通过" in out and "COMP-EXPLAIN-OVER" in out
-    assert "┃" in out or "│" in out  # a Rich table
+    # Rich on a terminal: styled (a table when it fits the width, else one block per finding,
+    # each message whole)
+    assert "\x1b[" in out
+    assert "须说明偏离原因" in out
 
 
 def test_each_file_is_printed_when_done(tmp_path: Path) -> None:
