@@ -22,6 +22,10 @@ FUND_COLUMNS = {"initial": "年初预算数", "budget": "全年预算数", "exec
 APPLICABLE = Or(IsBlank(ROW["applicable"]), eq(ROW["applicable"], True))
 
 
+# What a unit types into a fixed (profile) indicator row: its name, weight and 性质 are printed.
+FIXED_INPUTS = ("score", "target", "target_text", "actual", "actual_text", "explanation")
+
+
 def entered(*names: str) -> Expr:
     """Some of these cells of the row were filled in."""
     return Or(*(Not(IsBlank(ROW[n])) for n in names))
@@ -48,13 +52,13 @@ def row_used(profile: Profile, kind: str) -> Expr:
         return present("name", "direction", "unit", "weight", "score", "target", "actual",
                        "explanation")  # fmt: skip
     # a fixed row: its name, weight and 性质 are printed
-    return present("score", "target", "target_text", "actual", "actual_text", "explanation")
+    return present(*FIXED_INPUTS)
 
 
 USED_OPEN = entered(
     "name", "direction", "weight", "score", "target", "target_text", "actual", "actual_text"
 )
-USED_FIXED = entered("score", "target", "target_text", "actual", "actual_text", "explanation")
+USED_FIXED = entered(*FIXED_INPUTS)
 
 
 def open_codes(profile: Profile) -> tuple[str, ...]:
