@@ -7,7 +7,7 @@ Option Explicit
 Public Sub Validate()
     Dim audit As Worksheet, res As Worksheet, head As Long, r As Long, n As Long
     Dim errors As Long, col As Variant, result As String, passed As String, failed As String
-    Dim summary As String
+    Dim summary As String, explained As String
     On Error GoTo Failure
     Recalculate
     Set audit = FindSheet(Msg("audit_sheet"))
@@ -27,11 +27,12 @@ Public Sub Validate()
     UndoMarks res
     WriteHeaders res
     passed = Msg("word_pass")
+    explained = Msg("word_explained")
     failed = Msg("word_error")
     r = head + 1
     Do While Not IsEmpty(audit.Cells(r, 1).Value)
         result = CStr(audit.Cells(r, col(2)).Value)
-        If result <> "" And result <> passed Then
+        If result <> "" And result <> passed And result <> explained Then
             n = n + 1
             If result = failed Then errors = errors + 1
             ListProblem res, FIRST_ROW + n - 1, CellText(audit, r, col(0)), CellText(audit, r, col(1)), _

@@ -28,7 +28,7 @@ import pytest
 
 from perfxl.excel import FileBook, score_button
 from perfxl.filing_io import load_filing
-from perfxl.model import Filing
+from perfxl.model import Filing, Source
 from perfxl.office import Office
 from perfxl.profile import load_profile
 from perfxl.rules import live_checks
@@ -98,6 +98,13 @@ MISTAKES = [
       caught_by=("ARITH-WEIGHT-TOTAL",)),
     M("p-row-deleted", "project", Edit("indicators.2.name", "delete_row"),
       caught_by=("ARITH-WEIGHT-TOTAL",)),
+    M("p-weights-adjusted", "project", *(Edit(f"indicators.{i}.{k}", "set", v)
+      for i, v in ((0, 11), (7, 9)) for k in ("weight", "score")),
+      caught_by=("ARITH-WEIGHT-GROUP",)),
+    M("p-weights-explained", "project", *(Edit(f"indicators.{i}.{k}", "set", v)
+      for i, v in ((0, 11), (7, 9)) for k in ("weight", "score")),
+      Edit("group_remarks.2", "set", "年中调整目标，分值相应调整"),
+      Edit("group_remarks.3", "set", "同上")),
     M("p-tie", "project", Edit("indicators.0.target", "set", 6), Edit("indicators.0.actual", "set", 0.71),
       Edit("indicators.0.weight", "set", 3), Edit("indicators.0.score", "set", 0.36),
       caught_by=("ARITH-WEIGHT-TOTAL",)),
@@ -153,8 +160,11 @@ def uno_edits(book: Path, edits: tuple[Edit, ...]) -> list[dict[str, Any]]:
     """The user's edits as LibreOffice edits (a field's cell; rows by its row)."""
     filing = read_workbook(book)
     out: list[dict[str, Any]] = []
+    cells = layout_for(load_profile(filing.profile)).by_path()
     for e in edits:
         src = filing.where(e.path)
+        if src is None and e.path in cells:  # a blank cell: where the layout puts it
+            src = Source(sheet=cells[e.path].sheet, cell=cells[e.path].ref)
         assert src is not None and src.sheet and src.cell, e.path
         row = int(src.cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
         base = {"sheet": src.sheet}

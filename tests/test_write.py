@@ -122,8 +122,18 @@ def test_project_form_texts_and_formats(templates: dict[str, Path]) -> None:
     assert ws["C6"].number_format == "#,##0.00"
     assert ws["G6"].number_format == '0.00"%"'
     merged = {str(r) for r in ws.merged_cells.ranges}
-    assert {"A1:J1", "A2:J2", "B3:F3", "A13:A32", "B13:B17", "B11:F11", "G11:J11"} <= merged
-    assert ws.print_area == f"'{lay.form_sheet}'!$A$1:$J$60"
+    assert {
+        "A1:J1",
+        "A2:J2",
+        "B3:F3",
+        "A13:A32",
+        "B13:B17",
+        "B11:F11",
+        "G11:J11",
+        "A61:B61",
+        "C61:J61",
+    } <= merged
+    assert ws.print_area == f"'{lay.form_sheet}'!$A$1:$J$66"  # 说明 rows 60-64, signature
     assert ws.print_title_rows == "$12:$12"
     assert ws.page_setup.orientation == "portrait" and ws.page_setup.paperSize == 9
     assert ws.sheet_properties.pageSetUpPr.fitToPage

@@ -13,7 +13,7 @@ IFERROR(IF(when, holds, TRUE), FALSE), an Excel error (text in a number cell) fa
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -145,6 +145,15 @@ class LiveCheck:
 
     def expression(self) -> Expr:
         return self.formula.verdict(self.used)
+
+    @property
+    def explainable(self) -> bool:
+        """A warning an explanation turns into 已说明 (the 审核 sheet then says so)."""
+        return self.formula.explained is not None
+
+    def strict(self) -> LiveCheck:
+        """The same check without its explanation: FALSE where the warning is 已说明."""
+        return replace(self, formula=replace(self.formula, explained=None))
 
     def excel(self, ref: Callable[[str], str]) -> str:
         """'=…' formula, TRUE when the check passes (or does not apply / is explained).

@@ -17,7 +17,7 @@ The sheets the buttons write (contract shared by macros/*.bas and perfxl.excel):
 * 评分结果 (MESSAGES["score_sheet"], 评分 only): the recomputed score table.
 
 The live 审核 sheet is found by its name and its header texts (序号 … 位置 in one row of its
-first 30), so it needs no extra defined name; its 结果 column holds 通过 / 错误 / 提示 or ""
+first 30), so it needs no extra defined name; its 结果 column holds 通过 / 已说明 / 错误 / 提示 or ""
 (not applicable), and 位置 shows ``sheet!A1`` of the cell a check points at.
 """
 
@@ -71,6 +71,7 @@ MESSAGES: dict[str, str] = {
     "head_message": "说明",
     "head_place": "位置",
     "word_pass": "通过",
+    "word_explained": "已说明",
     "word_error": "错误",
     "word_warning": "提示",
     "level_explained": "提示性（已说明）",

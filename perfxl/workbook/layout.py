@@ -167,6 +167,33 @@ def _banner_cells(sheet: str, letter: str) -> list[Cell]:
     ]
 
 
+PROJECT_REMARKS_OFFSET = 2  # rows from the total row to the 说明 heading
+
+
+def project_remarks(profile: Profile) -> list[tuple[str, str, str]]:
+    """(一级 code, label, when to write) of the 说明 rows of a project table: the
+    execution-rate indicator (its 说明 explains a low rate or overspending), then every
+    一级 whose 三级 the unit sets (its 说明 explains adjusted 分值, or no 三级 at all)."""
+    out = []
+    for top in profile.indicators:
+        if top.rule is not None and top.rule.kind == "execution_rate":
+            out.append((top.code, "预算执行说明", "执行数超过预算数、执行率偏低时写明原因"))
+        elif _has_open(top):
+            out.append(
+                (
+                    top.code,
+                    f"{top.name}说明",
+                    f"三级指标分值合计与{top.name}分值 {top.weight} 不等（调整分值）"
+                    "或没有三级指标时写明原因",
+                )
+            )
+    return out
+
+
+def _has_open(node: Node) -> bool:
+    return node.open or any(_has_open(c) for c in node.children)
+
+
 def group_rows_of(rows_per_group: int | dict[str, int], code: str) -> int:
     """Rows of a 二级 block: a mapping gives per-code counts (a filing with more 三级)."""
     if isinstance(rows_per_group, dict):
@@ -259,6 +286,22 @@ def _project_layout(profile: Profile, rows_per_group: int | dict[str, int]) -> L
         Cell("pf_total_recomputed", s, f"K{row}", None, "formula", "score", "复算总分"),
         Cell("pf_grade_recomputed", s, f"K{row + 1}", None, "formula", "text", "复算等级"),
     ]
+    # 说明 below the total (a heading row, then one row per remark): where the unit explains
+    # what a 提示 asks it to (执行率、超支; a 一级 whose 三级 分值 it adjusted)
+    for i, (code, label, _hint) in enumerate(project_remarks(profile)):
+        r = row + PROJECT_REMARKS_OFFSET + 1 + i
+        cells.append(
+            Cell(
+                f"pf_group_{code_name(code)}_remark",
+                s,
+                f"C{r}",
+                f"group_remarks.{code}",
+                "input",
+                "text",
+                label,
+                f"C{r}:J{r}",
+            )
+        )
     cells += _banner_cells(s, "K")
     cells += _meta_cells()
     return Layout(profile, [s, AUDIT_SHEET, GUIDE_SHEET], cells, blocks)
@@ -297,10 +340,12 @@ COUNT_FIELDS = {"indicators": "末级指标个数", "full_marks": "满分个数"
 
 
 def optional_names(layout: Layout) -> frozenset[str]:
-    """Names added to format-1 templates later (stated counts): a workbook made before them
-    is still read, without those fields."""
+    """Names added to format-1 templates later (stated counts, a project table's 说明): a
+    workbook made before them is still read, without those fields."""
+    remarks = layout.profile.kind == "project"
     return frozenset(
         [c.name for c in layout.cells if c.name.startswith("pf_count_")]
+        + [c.name for c in layout.cells if remarks and c.name.endswith("_remark")]
         + [b.name for b in layout.blocks if b.name == "pf_project_counts"]
     )
 

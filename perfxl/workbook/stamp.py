@@ -77,9 +77,8 @@ from .write import (
     Plan,
     _constants,
     _Env,
-    _fail_word,
     _key_part,
-    _verdict,
+    audit_result,
     build_workbook,
     place,
     plan_for,
@@ -535,11 +534,7 @@ class Stamper:
             inst = plan.instances[i]
             key = (id(inst.check), *(_key_part(values, r) for r in inst.reads))
             if key not in memo:
-                try:
-                    ok = _verdict(inst.check, _Env(plan.loc, ctx, inst.row))
-                except (ArithmeticError, TypeError, ValueError, KeyError):
-                    ok = False
-                memo[key] = "" if ok is None else ("通过" if ok else _fail_word(inst.check))
+                memo[key] = audit_result(inst.check, _Env(plan.loc, ctx, inst.row))
             values[self.audit[i]] = memo[key]
 
     # -- stamping -----------------------------------------------------------------------

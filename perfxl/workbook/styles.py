@@ -22,7 +22,7 @@ from xlsxwriter.worksheet import Worksheet
 from ..profile import QUALITATIVE_PHRASES, Node, Profile
 from . import formulas as F
 from .formulas import COLS, block_rows, digits, leaves, letters
-from .layout import AUDIT_SHEET, GUIDE_SHEET, Block
+from .layout import AUDIT_SHEET, GUIDE_SHEET, PROJECT_REMARKS_OFFSET, Block, project_remarks
 
 if TYPE_CHECKING:
     from .formulas import FCell
@@ -301,8 +301,19 @@ def draw_project(sh: Sheets) -> None:
     sh.merge(s, f"A{t}:G{t}", "总分", st.header)
     sh.put(s, f"H{t}", p.total, st.constant)
     sh.heights[(s, t)] = 22
-    sh.merge(s, f"A{t + 2}:J{t + 2}", SIGNATURE, st.signature)
-    sh.heights[(s, t + 2)] = 30
+    remarks = project_remarks(p)
+    h = t + PROJECT_REMARKS_OFFSET
+    sh.merge(s, f"A{h}:J{h}", REMARKS_HEADING, st.header)
+    sh.heights[(s, h)] = 22
+    for i, (_code, label, hint) in enumerate(remarks):
+        r = h + 1 + i
+        sh.merge(s, f"A{r}:B{r}", label, st.label)
+        sh.fit_row(s, r, [(sh.placed.inputs.get((s, r, "C")), 100)], base=30)
+        validate(ws, f"C{r}", {"validate": "any", "input_title": label[:32],
+                               "input_message": hint + "。填写后，相应提示显示为“已说明”。"})  # fmt: skip
+    sign = h + len(remarks) + 2
+    sh.merge(s, f"A{sign}:J{sign}", SIGNATURE, st.signature)
+    sh.heights[(s, sign)] = 30
     ws.write_url(2, 10, f"internal:'{AUDIT_SHEET}'!A1", st.link, "查看审核结果")
     # no frozen rows: the heading rows (funds, goals, indicator header) take some 400 px, and
     # a laptop screen is for the indicator rows; the header row repeats on printed pages
@@ -311,13 +322,16 @@ def draw_project(sh: Sheets) -> None:
     ws.set_portrait()
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(11)
-    ws.print_area(0, 0, t + 1, 9)
+    ws.print_area(0, 0, sign - 1, 9)
     ws.center_horizontally()
     ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
     ws.set_footer("&C第 &P 页，共 &N 页")
     _project_validation(sh, blocks)
 
 
+REMARKS_HEADING = (
+    "说 明（须说明的情形：执行数超过预算数、执行率偏低，一级指标下三级指标分值合计与其分值不等）"
+)
 YEAR_HINT = "← 年度：填 4 位数字（如 2023），表头显示为“（2023年度）”"
 
 

@@ -179,6 +179,7 @@ def _fail_word(check: Any) -> str:
 
 
 RowCtx = tuple[Block, int] | None
+EXPLAINED = "已说明"  # a 审核 row whose warning the filing explains (not a problem)
 
 
 def _excel(check: Any, loc: Locator, ctx: RowCtx, sheet: str, used: list[str] | None = None) -> str:
@@ -224,7 +225,14 @@ def _instances(loc: Locator, checks: list[Any]) -> tuple[list[Instance], list[Hi
         for ctx in contexts:
             used: list[str] = []
             test = _excel(check, loc, ctx, AUDIT_SHEET, used)
-            formula = F.checked(f'IFERROR(IF({test},"通过","{fail}"),"{fail}")')
+            if getattr(check, "explainable", False):
+                # a warning with its explanation passes, and the sheet says 已说明
+                strict = _excel(check.strict(), loc, ctx, AUDIT_SHEET)
+                formula = F.checked(
+                    f'IFERROR(IF({test},IF({strict},"通过","{EXPLAINED}"),"{fail}"),"{fail}")'
+                )
+            else:
+                formula = F.checked(f'IFERROR(IF({test},"通过","{fail}"),"{fail}")')
             target = _target(check, loc, ctx, used) or Spot(loc.layout.form_sheet, "A", 1)
             row, block = (ctx[1], ctx[0]) if ctx else (None, None)
             spots = tuple(loc.spot(u, row, block) for u in dict.fromkeys(used))
@@ -329,6 +337,18 @@ def _verdict(check: Any, env: _Env) -> bool | None:
     return None
 
 
+def audit_result(check: Any, env: _Env) -> str:
+    """What the 审核 row of a check shows (its formula's cached value): 通过, 已说明 (a
+    warning passed by its explanation), 错误 / 提示, or "" when there is no verdict."""
+    try:
+        ok = _verdict(check, env)
+        if ok and getattr(check, "explainable", False) and not _verdict(check.strict(), env):
+            return EXPLAINED
+    except (ArithmeticError, TypeError, ValueError, KeyError):
+        ok = False
+    return "" if ok is None else ("通过" if ok else _fail_word(check))
+
+
 def _key_part(values: dict[Key, Any], read: tuple[str, Any]) -> Any:
     kind, x = read
     if kind == "cell":
@@ -349,11 +369,7 @@ def _verdicts(plan: Plan, ctx: Ctx) -> None:
         key = (id(inst.check), *(_key_part(values, r) for r in inst.reads))  # plan keeps checks
         if key not in memo:
             env = _Env(plan.loc, ctx, inst.row)
-            try:
-                ok = _verdict(inst.check, env)
-            except (ArithmeticError, TypeError, ValueError, KeyError):
-                ok = False
-            memo[key] = "" if ok is None else ("通过" if ok else _fail_word(inst.check))
+            memo[key] = audit_result(inst.check, env)
         ctx.values[(AUDIT_SHEET, AUDIT_FIRST_ROW + i, "D")] = memo[key]
 
 
@@ -462,7 +478,7 @@ def _draw_audit(sh: Sheets) -> None:
     sh.merge(s, "A1:F1", "审核结果", st.title)
     sh.heights[(s, 1)] = 32
     sh.merge(s, "A2:F2", "本表随填报内容自动更新：“错误”为强制性审核未通过，须改正；“提示”为提示性审核，"
-             "请核实，确属正常的在说明栏写明原因。点击“位置”可跳到对应单元格。", st.note)  # fmt: skip
+             "请核实，确属正常的在表中相应的说明栏写明原因（此后显示“已说明”）。点击“位置”可跳到对应单元格。", st.note)  # fmt: skip
     sh.heights[(s, 2)] = 34
     for i, text in enumerate(("序号", "编码", "级别", "结果", "说明", "位置")):
         sh.put(s, f"{chr(65 + i)}3", text, st.header)
@@ -486,6 +502,9 @@ def _draw_audit(sh: Sheets) -> None:
     )
     ws.conditional_format(
         rng, {"type": "cell", "criteria": "==", "value": '"通过"', "format": st.good}
+    )
+    ws.conditional_format(
+        rng, {"type": "cell", "criteria": "==", "value": f'"{EXPLAINED}"', "format": st.good}
     )
     _python_only(sh, last + 1)
     ws.freeze_panes(3, 0)
