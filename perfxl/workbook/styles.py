@@ -358,13 +358,21 @@ def _project_validation(sh: Sheets, blocks: list[Block]) -> None:
         "input_message": "如：万元、个、%、天。"})  # fmt: skip
     validate(ws, _rng(c["target"], rows), {"validate": "any", "input_title": "年度指标值",
         "input_message": "定量指标填数值（百分比填 95 表示 95%）；定性指标可填文字描述。"})  # fmt: skip
-    phrases = ",".join(f'{c["actual"]}{first}="{x}"' for x in QUALITATIVE_PHRASES)
+    # 实际完成值 holds numbers (定量) and one of three phrases (定性). One cell has one
+    # validation, and an Excel / LibreOffice list rejects everything outside it when its
+    # error alert is on; a per-row source (IF($D13="定性",phrases,…)) does not turn the
+    # check off for numbers either. So: a list of the phrases, for the drop-down and its
+    # prompt, with the error alert switched off, so any number (or text) is accepted as
+    # typed. What the alert would have refused, the live 审核 sheet reports instead:
+    # VAL-QUAL-PHRASE (a 定性 row whose value is not one of the phrases) and
+    # VAL-NUMBER-TEXT (text in a 定量 row).
     validate(ws, _rng(c["actual"], rows), {
-        "validate": "custom", "value": f'=IF(${c["direction"]}{first}="定性",OR({phrases}),ISNUMBER({c["actual"]}{first}))',
+        "validate": "list", "source": list(QUALITATIVE_PHRASES), "show_error": False,
         "input_title": "实际完成值",
-        "input_message": "定量指标填数值。定性指标填评价用语之一：" + "；".join(QUALITATIVE_PHRASES) + "。",
+        "input_message": "定量指标直接填数值（百分比填 95 表示 95%）。定性指标从下拉列表选择评价用语："
+                         + "；".join(QUALITATIVE_PHRASES) + "。",
         "error_title": "实际完成值",
-        "error_message": "定量指标请填数字；定性指标请填：" + "、".join(QUALITATIVE_PHRASES) + "。"})  # fmt: skip
+        "error_message": "定量指标请填数字；定性指标请从下拉列表选择评价用语。"})  # fmt: skip
     for top in p.indicators:
         mine = [b for b in blocks if p.node(b.fixed["code"]) in (top, *top.children)]
         if mine and top.weight is not None:
