@@ -45,6 +45,7 @@ from .workbook.buttons import (
     NO_FILL,
     RESULT_HEADERS,
     SCORE_HEADERS,
+    SCORE_WIDTHS,
 )
 from .workbook.layout import AUDIT_SHEET
 
@@ -88,6 +89,11 @@ class Book(Protocol):
         ...
 
     def hide_columns(self, sheet: str, first: str, last: str) -> None: ...
+
+    def print_setup(self, sheet: str, widths: Sequence[float], title_row: int) -> None:
+        """A4 portrait, the columns of `widths` (A…) fitted to the page's width, row
+        `title_row` repeated on every printed page."""
+        ...
 
     def tell(self, text: str) -> None:
         """Show a message to the user (a dialog in Excel; recorded for a file)."""
@@ -233,6 +239,7 @@ def _write_scores(book: Book, filing: Filing, profile: Profile, result: ScoreRes
     for i, row in enumerate(rows):
         for j, v in enumerate(row):
             book.write(s, f"{_col(j)}{3 + i}", v)
+    book.print_setup(s, SCORE_WIDTHS, 2)
 
 
 def score_rows(result: ScoreResult, profile: Profile) -> list[list[Any]]:
@@ -359,6 +366,18 @@ class FileBook:
         for i in range(ord(first), ord(last) + 1):
             self.wb[sheet].column_dimensions[chr(i)].hidden = True
 
+    def print_setup(self, sheet: str, widths: Sequence[float], title_row: int) -> None:
+        ws = self.wb[sheet]
+        for i, width in enumerate(widths):
+            ws.column_dimensions[_col(i)].width = width
+        ws.page_setup.paperSize = 9
+        ws.page_setup.orientation = "portrait"
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.print_title_rows = f"{title_row}:{title_row}"
+        ws.print_area = f"A1:{_col(len(widths) - 1)}{max(ws.max_row, title_row)}"
+
     def tell(self, text: str) -> None:
         self.told.append(text)
 
@@ -466,6 +485,20 @@ class XlwingsBook:
 
     def hide_columns(self, sheet: str, first: str, last: str) -> None:
         self.book.sheets[sheet].range(f"{first}:{last}").column_width = 0
+
+    def print_setup(self, sheet: str, widths: Sequence[float], title_row: int) -> None:
+        """Through Excel's PageSetup (Windows); elsewhere the template's setup of the sheet,
+        which clearing it keeps, stands."""
+        ws = self.book.sheets[sheet]
+        for i, width in enumerate(widths):
+            ws.range(f"{_col(i)}:{_col(i)}").column_width = width
+        if sys.platform != "win32":
+            return
+        ps = ws.api.PageSetup
+        ps.PaperSize, ps.Orientation = 9, 1  # xlPaperA4, xlPortrait
+        ps.Zoom, ps.FitToPagesWide, ps.FitToPagesTall = False, 1, False
+        ps.PrintTitleRows = f"${title_row}:${title_row}"
+        ps.PrintArea = f"$A:${_col(len(widths) - 1)}"
 
     def tell(self, text: str) -> None:
         self.book.app.alert(text, title="perfxl")

@@ -139,3 +139,63 @@ def test_the_validate_button_result_prints_its_header_on_every_page(tmp_path):
     for page in text:
         for key in RESULT_HEADERS:
             assert MESSAGES[key] in page
+
+
+def test_the_live_audit_sheet_prints_one_page_not_its_rows(tmp_path):
+    """Printed with the workbook, the live 审核 sheet is its title and its note (how to
+    print what failed), one page; its rows of 通过 are not printed."""
+    from perfxl.filing_io import load_filing
+    from perfxl.office import to_pdf
+    from perfxl.profile import load_profile
+    from perfxl.workbook.layout import AUDIT_SHEET
+    from perfxl.workbook.write import build_workbook
+
+    from .conftest import PROJECT_EXAMPLE
+
+    filled = build_workbook(
+        load_profile("project-2020"), tmp_path / "x.xlsx", load_filing(PROJECT_EXAMPLE)
+    )
+    text = pages(to_pdf(filled, tmp_path / "审核.pdf", sheets=[AUDIT_SHEET]))
+    assert len(text) == 1
+    assert "审核结果" in text[0] and "校验" in text[0]
+    assert "通过" not in text[0].replace("审核未通过", "").replace("未通过", "")
+    assert "COMP-HEADER" not in text[0]
+
+
+@pytest.mark.parametrize("which", ["project", "guangdong"])
+def test_the_score_button_result_prints_on_a4_with_its_header(tmp_path, which):
+    """评分 writes 评分结果: printed, A4 portrait, every column on the page (the 说明 column
+    included), the header row repeated on every page it takes."""
+    import openpyxl
+
+    from perfxl.excel import SCORE_SHEET, FileBook, score_button
+    from perfxl.filing_io import load_filing
+    from perfxl.office import to_pdf
+    from perfxl.profile import load_profile
+    from perfxl.vba import build_vba_project
+    from perfxl.workbook.buttons import MESSAGES, SCORE_HEADERS
+    from perfxl.workbook.write import build_workbook
+
+    from .conftest import PROJECT_EXAMPLE
+    from .test_mutations import guangdong_full
+
+    filing = load_filing(PROJECT_EXAMPLE) if which == "project" else guangdong_full()
+    vba = build_vba_project(out=tmp_path / "vbaProject.bin")
+    built = build_workbook(
+        load_profile(filing.profile), tmp_path / "b.xlsm", filing, vba_project=vba
+    )
+    # the template's empty 评分结果 is already set up for A4
+    ws = openpyxl.load_workbook(built)[SCORE_SHEET]
+    assert ws.page_setup.paperSize == 9 and ws.print_title_rows == "$2:$2"
+    out = tmp_path / "scored.xlsm"
+    score_button(FileBook(built, out))
+    ws = openpyxl.load_workbook(out)[SCORE_SHEET]
+    assert ws.page_setup.paperSize == 9 and ws.page_setup.orientation == "portrait"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToHeight == 0
+    assert ws.print_title_rows == "$2:$2"
+    text = pages(to_pdf(out, tmp_path / "评分.pdf", sheets=[SCORE_SHEET]))
+    assert 1 <= len(text) <= 3, len(text)
+    for page in text:
+        for key in SCORE_HEADERS:
+            assert MESSAGES[key] in page, (key, page[:200])
+    assert MESSAGES["execution_rate"] in text[-1] and MESSAGES["total"] in text[-1]

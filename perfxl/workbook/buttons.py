@@ -42,6 +42,7 @@ __all__ = [
     "NO_FILL",
     "RESULT_HEADERS",
     "SCORE_HEADERS",
+    "SCORE_WIDTHS",
     "add_buttons",
     "button_anchor",
     "write_messages",
@@ -76,6 +77,7 @@ MESSAGES: dict[str, str] = {
     "word_warning": "提示",
     "level_explained": "提示性（已说明）",
     "result_hint": "点表单右上角的“校验”或“评分”按钮后，这里列出未通过的审核项。",
+    "score_hint": "点表单右上角的“评分”按钮后，这里列出按评分规则复算的得分。",
     "validate_pass": "校验通过：审核表各项均已通过。",
     "validate_problems": "发现 {n} 个问题（错误 {errors} 个，提示 {warnings} 个），已列在“审核结果”表，"
     "所在单元格已标色。“错误”须改正；“提示”请核实，确属正常的在说明栏写明原因。改好后请再点“校验”。",
@@ -103,6 +105,7 @@ MESSAGES: dict[str, str] = {
     "execution_rate": "预算执行率",
 }
 
+SCORE_WIDTHS = (8, 34, 8, 10, 10, 44)  # 评分结果 columns A:F, as SCORE_HEADERS
 RESULT_HEADERS = ("head_no", "head_code", "head_level", "head_message", "head_place")
 SCORE_HEADERS = (
     "head_code",
@@ -153,6 +156,8 @@ def add_buttons(
         raise ValueError("add_buttons needs a workbook with a VBA project (add_vba_project)")
     if workbook.get_worksheet_by_name(MESSAGES["result_sheet"]) is None:
         _result_sheet(workbook)
+    if workbook.get_worksheet_by_name(MESSAGES["score_sheet"]) is None:
+        _score_sheet(workbook)
     row, col = xl_cell_to_rowcol(anchor_cell or button_anchor(layout))
     for i, (key, macro) in enumerate(BUTTONS):
         options: dict[str, Any] = {
@@ -184,3 +189,20 @@ def _result_sheet(workbook: Workbook) -> None:
     ws.repeat_rows(FIRST_ROW - 2)
     ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
     ws.set_footer("&C&A　第 &P 页，共 &N 页")
+
+
+def _score_sheet(workbook: Workbook) -> None:
+    """An empty 评分结果 sheet, set up for printing: the 评分 button fills it (clearing the
+    contents keeps the page setup, in Excel as in a file; perfxl.excel sets it up again on a
+    sheet it has to create)."""
+    ws = workbook.add_worksheet(MESSAGES["score_sheet"])
+    for i, width in enumerate(SCORE_WIDTHS):
+        ws.set_column(i, i, width)
+    ws.write_string(0, 0, MESSAGES["score_hint"])
+    # A4 portrait, the six columns on the page's width, the header row on every page
+    ws.set_paper(9)
+    ws.set_portrait()
+    ws.fit_to_pages(1, 0)
+    ws.print_area(0, 0, 1_048_575, len(SCORE_HEADERS) - 1)  # whole columns A:F
+    ws.repeat_rows(1)
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)

@@ -477,9 +477,8 @@ def _draw_audit(sh: Sheets) -> None:
     sh.width(s, {"A": 6, "B": 24, "C": 8, "D": 8, "E": 56, "F": 30})
     sh.merge(s, "A1:F1", "审核结果", st.title)
     sh.heights[(s, 1)] = 32
-    sh.merge(s, "A2:F2", "本表随填报内容自动更新：“错误”为强制性审核未通过，须改正；“提示”为提示性审核，"
-             "请核实，确属正常的在表中相应的说明栏写明原因（此后显示“已说明”）。点击“位置”可跳到对应单元格。", st.note)  # fmt: skip
-    sh.heights[(s, 2)] = 34
+    sh.merge(s, "A2:F2", AUDIT_NOTE, st.note)
+    sh.heights[(s, 2)] = 62
     for i, text in enumerate(("序号", "编码", "级别", "结果", "说明", "位置")):
         sh.put(s, f"{chr(65 + i)}3", text, st.header)
     values = sh.ctx.values
@@ -510,7 +509,12 @@ def _draw_audit(sh: Sheets) -> None:
     ws.freeze_panes(3, 0)
     ws.autofilter(2, 0, last - 1, 5)
     ws.repeat_rows(2)
-    print_setup(ws, last, 5)
+    # Printing the workbook must not print a page of 通过 per dozen checks: the print area
+    # is the title and the note (which says how to print what failed: the 校验 button's
+    # 审核结果 sheet lists only those). An autofilter hiding the 通过 rows would go stale
+    # as soon as a figure changes (a filter is not re-applied on recalculation) and could
+    # hide a new 错误 from the printout.
+    print_setup(ws, 2, 5)
 
 
 def _python_only(sh: Sheets, blank_row: int) -> None:
@@ -534,6 +538,12 @@ def _python_only(sh: Sheets, blank_row: int) -> None:
         ws.write_string(r, 4, rule.title, st.label_left)
 
 
+AUDIT_NOTE = (
+    "本表随填报内容自动更新：“错误”为强制性审核未通过，须改正；“提示”为提示性审核，请核实，"
+    "确属正常的在表中相应的说明栏写明原因（此后显示“已说明”）。点击“位置”可跳到对应单元格。"
+    "打印时本表只打印标题和本说明，逐项结果不打印：要打印未通过的审核项，请点表单右上角的"
+    "“校验”按钮（.xlsm 模板），再打印它生成的“审核结果”表。"
+)
 PYTHON_ONLY_NOTE = (
     "以下审核规则不能写成表内公式，由财政局的 perfxl 审核（或点“评分”按钮）进行："
     "本表和“校验”按钮的“通过”不包括它们。在区域中插入的行，本表的合计会计入，"
