@@ -721,7 +721,8 @@ def _common_guide(p: Profile) -> list[str]:
         "复算得分是按评分规则自动算出的得分，与自评得分不一致时，“审核”表中列为"
         f"{listed_as('ARITH-IND-SCORE')}。",
         "“审核”工作表实时列出全部审核结果：“错误”为强制性审核未通过，须改正后才能上报；"
-        "“提示”为提示性审核，请核实，确属正常的写明原因。",
+        "“提示”为提示性审核，请核实，确属正常的写明原因。打印工作簿时“审核”表只打印标题和说明；"
+        "要打印未通过的审核项，请点“校验”按钮后打印“审核结果”表。",
     ]
     if o.execution_caps:
         caps = "；".join(
@@ -756,7 +757,7 @@ def _project_guide(p: Profile) -> list[str]:
         "指标性质：正向 —— 越大越好，实际值 ≥ 目标值得满分，否则得分 = 实际值 ÷ 目标值 × 分值；"
         f"反向 —— 越小越好，实际值 ≤ 目标值得满分，{inverse}；"
         "等于 —— 应等于目标值，目标值为 0 时实际值 ≤ 0 得满分、否则 0 分，目标值大于 0 时按正向计分；"
-        "定性 —— 实际完成值填评价用语，得分由评价人员在对应区间内判定。实际值为负数的按 0 计，任何得分不超过分值。",
+        "定性 —— 实际完成值从下拉列表选择评价用语，得分由评价人员在对应区间内判定。实际值为负数的按 0 计，任何得分不超过分值。",
         "定性评价用语及得分区间：达成年度指标 —— 分值的 80%～100%；"
         "部分达成年度指标并具有一定效果 —— 60%～80%（不含 80%）；"
         "未达成年度指标且效果较差 —— 0～60%（不含 60%）。",
@@ -764,6 +765,9 @@ def _project_guide(p: Profile) -> list[str]:
         "偏差原因分析及改进措施：得分低于分值时必须填写；"
         + over
         + (f"；不超过 {limit} 字。" if limit else "。"),
+        "说明：表末的“预算执行说明”一行，在全年执行数超过全年预算数或执行率偏低时写明原因；"
+        "各一级指标的“说明”一行，在其下三级指标分值合计与一级指标分值不等（调整了分值）"
+        "或没有填报三级指标时写明原因。写明后，“审核”表中相应的提示显示为“已说明”。",
         "某个二级指标下的三级指标超过预留行数时，请向下发本表的财政部门索取行数更多的模板，"
         "不要在区域之外另起一行。",
     ]
@@ -815,4 +819,45 @@ def draw_guide(sh: Sheets) -> None:
             sh.put(s, f"D{r}", F.rule_text(node), st.label_left)
             sh.fit_row(s, r, [(node.name, 30), (F.rule_text(node), 60)])
             r += 1
+    r = _guide_rules(sh, r + 1)
     print_setup(ws, r - 1, 3)
+
+
+RULES_INTRO = (
+    "审核规则：下表列出适用于本表的全部审核规则（与 perfxl 的规则目录一致）。级别为“错误”的是"
+    "强制性审核，未通过的须改正后才能上报；“提示”为提示性审核，请核实，确属正常的写明原因。"
+    "标“表内”的由“审核”表随填报实时审核，标“perfxl”的不能写成表内公式，由财政部门用 perfxl "
+    "审核（.xlsm 模板也可点“评分”按钮）。"
+)
+GUIDE_LEVEL = {"强制性": "错误", "提示性": "提示"}  # Severity value → the word the 审核 sheet shows
+
+
+def guide_rules(p: Profile) -> list[tuple[str, str, str, str]]:
+    """(编码, 级别, 审核内容, where checked) of every catalogue rule that applies to the
+    profile, in catalogue order: the table at the end of 填表说明."""
+    from ..rules import CATALOGUE
+
+    return [
+        (r.code, GUIDE_LEVEL[r.severity.value], r.title, "表内" if r.live else "perfxl")
+        for r in CATALOGUE
+        if r.applies_to(p)
+    ]
+
+
+def _guide_rules(sh: Sheets, r: int) -> int:
+    """The catalogue's rules for this profile, below the numbered items; the next free row."""
+    s, st = GUIDE_SHEET, sh.st
+    sh.merge(s, f"A{r}:D{r}", RULES_INTRO, st.guide)
+    sh.fit_row(s, r, [(RULES_INTRO, 102)])
+    r += 1
+    for i, text in enumerate(("级别", "编码", "审核方式", "审核内容")):
+        sh.put(s, f"{chr(65 + i)}{r}", text, st.header)
+    r += 1
+    for code, level, title, where in guide_rules(sh.p):
+        sh.put(s, f"A{r}", level, st.label)
+        sh.put(s, f"B{r}", code, st.label_left)
+        sh.put(s, f"C{r}", where, st.label)
+        sh.put(s, f"D{r}", title, st.label_left)
+        sh.fit_row(s, r, [(title, 60)])
+        r += 1
+    return r
