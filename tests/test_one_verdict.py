@@ -75,12 +75,23 @@ def M(id: str, book: str, *edits: Edit, caught_by: tuple[str, ...] = ()) -> Mist
     return Mistake(id, book, edits, frozenset(caught_by))
 
 
+# a 30 万元 project typed in 元 (every amount a whole 100, at least 1 万)
+SMALL_YUAN = tuple(
+    Edit(f"funds.{line}.{col}", "set", v)
+    for line, values in (("total", (300000, 300000, 298600)), ("fiscal", (280000, 280000, 278600)),
+                         ("carryover", (20000, 20000, 20000)))
+    for col, v in zip(("initial", "budget", "executed"), values, strict=True)
+)  # fmt: skip
+
 MISTAKES = [
     # ---- project-2020
     M("p-text-in-number", "project", Edit("indicators.0.actual", "set", "约93"),
       caught_by=("VAL-NUMBER-TEXT", "ARITH-TOTAL")),
     M("p-yuan", "project", Edit("funds.total.budget", "set", 4_892_700),
       caught_by=("ARITH-FUND-SUM", "VAL-MONEY-SCALE")),
+    M("p-small-yuan", "project", *SMALL_YUAN, caught_by=("VAL-MONEY-YUAN",)),
+    M("p-small-yuan-explained", "project", *SMALL_YUAN,
+      Edit("group_remarks.1", "set", "本项目为 30 亿元的重大工程，金额无误")),
     M("p-fraction", "project", Edit("indicators.3.actual", "set", 0.992),
       caught_by=("VAL-RATE-FRACTION", "ARITH-IND-SCORE")),
     M("p-score-over-weight", "project", Edit("indicators.0.score", "set", 12),

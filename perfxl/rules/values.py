@@ -32,6 +32,7 @@ from .base import Context, Formula, Hit, Rule
 from .common import (
     BUDGET,
     EXECUTED,
+    FUND_COLUMNS,
     ROW,
     STATED_RATE,
     execution_remark_path,
@@ -298,6 +299,46 @@ def _money_scale(profile: Profile) -> list[Formula]:
     ]
 
 
+# A small project typed in 元 (30 万元 as 300000) stays under PROJECT_SCALE, so its size alone
+# says nothing: a project of 10-100 亿元 exists. What gives it away is the whole funds block
+# being in 元 consistently: every amount filled is a whole multiple of 100 and at least
+# 10000, with the 全年预算数 at least 100000. Amounts in 万元 of a large project rarely all
+# look like that (an execution figure to the 万元 is almost never a whole 百万元); one that
+# does can say so in its 预算执行说明, which turns the hint into 已说明.
+YUAN_BUDGET = 100000  # 万元 (10 亿元); as 元: 10 万元
+YUAN_AMOUNT = 10000  # every amount at least this (1 万元 as 元)
+YUAN_STEP = 100  # and a whole multiple of it
+
+
+def _round_yuan(x: Expr) -> Expr:
+    """A filled, non-zero amount that looks like 元: ≥ 10000 and a whole multiple of 100."""
+    return Or(
+        Not(IsNumber(x)),
+        eq(x, 0),
+        And(ge(x, YUAN_AMOUNT), eq(Round(x / YUAN_STEP, 0), x / YUAN_STEP)),
+    )
+
+
+def _money_yuan(profile: Profile) -> list[Formula]:
+    amounts = [Field(f"funds.{line}.{f}") for line in FUND_LINES for f in FUND_COLUMNS]
+    remark = Field(execution_remark_path(profile))
+    return [
+        Formula(
+            "funds.total.budget",
+            And(IsNumber(BUDGET), ge(BUDGET, YUAN_BUDGET), lt(BUDGET, PROJECT_SCALE)),
+            Not(And(*(_round_yuan(a) for a in amounts))),
+            "年度资金各项金额都是 100 的整倍数且不小于 1 万，全年预算数 {actual} 万元（{yi} 亿元）："
+            "像是整表按元填写的小项目（如 30 万元填成 300000）。金额栏以万元为单位，{actual} 元应填 "
+            "{wan} 万元，请核实全表金额；确为 {yi} 亿元的项目，请在预算执行说明中注明",
+            "年度资金各项金额都是 100 的整倍数、不小于 1 万，全年预算数在 10 亿～100 亿元之间："
+            "像是按元填写（元 ÷ 10000 为万元）；确属实的在预算执行说明中注明",
+            actual=BUDGET,
+            extras=(("yi", Round(BUDGET / 10000, 2)), ("wan", Round(BUDGET / 10000, 2))),
+            explained=Filled(remark),
+        )
+    ]
+
+
 def _codes(filing: Filing, profile: Profile, result: ScoreResult, ctx: Context) -> Iterator[Hit]:
     """Rows the scoring engine would silently skip: unknown codes, group codes, duplicates."""
     open_ = set(open_codes(profile))
@@ -404,6 +445,16 @@ RULES = [
         "项目支出",
         kinds=("project",),
         formulas=_money_scale,
+    ),
+    Rule(
+        "VAL-MONEY-YUAN",
+        W,
+        Scope.TABLE,
+        "项目资金不像整表按元填写（各项金额都是 100 的整倍数、不小于 1 万，全年预算数 10 亿～100 亿元时"
+        "提示；确属实的在预算执行说明中说明）",
+        "项目支出",
+        kinds=("project",),
+        formulas=_money_yuan,
     ),
     Rule(
         "VAL-IND-CODE",
