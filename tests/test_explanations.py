@@ -137,3 +137,13 @@ def test_explanation_typed_in_libreoffice(office: Office, tmp_path: Path) -> Non
         "提示",
         "通过",
     ]
+
+
+def test_fill_writes_the_explanations_into_the_shipped_template(tmp_path: Path) -> None:
+    from perfxl.workbook.fill import fill_template
+    from tests.conftest import ROOT
+
+    f = mistaken().model_copy(update={"group_remarks": REMARKS})
+    out = fill_template(ROOT / "workbook_templates" / "project-2020.xlsx", f, tmp_path / "f.xlsx")
+    assert read_workbook(out).group_remarks == REMARKS
+    assert explained(out) == (set(), set(EXPLAINABLE))
