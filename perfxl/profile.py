@@ -211,6 +211,20 @@ class Profile(_Strict):
 # ---------------------------------------------------------------- validation
 
 
+def execution_node(profile: Profile) -> Node | None:
+    for _, n in profile.walk():
+        if isinstance(n.rule, ExecutionRateRule):
+            return n
+    return None
+
+
+def execution_remark_path(profile: Profile) -> str:
+    """Where the filing explains its 执行率: the 说明 of the execution-rate indicator,
+    or the text 预算执行情况说明 when the profile has no such indicator."""
+    node = execution_node(profile)
+    return f"group_remarks.{node.code}" if node else "texts.预算执行情况说明"
+
+
 def _semantic_problems(p: Profile, file: str, lines: dict[Path_, int]) -> list[Problem]:
     """What a schema cannot say: sums, uniqueness, band order, rules where they belong."""
     problems: list[Problem] = []

@@ -147,3 +147,55 @@ def test_fill_writes_the_explanations_into_the_shipped_template(tmp_path: Path) 
     out = fill_template(ROOT / "workbook_templates" / "project-2020.xlsx", f, tmp_path / "f.xlsx")
     assert read_workbook(out).group_remarks == REMARKS
     assert explained(out) == (set(), set(EXPLAINABLE))
+
+
+def overspent_department(which: str) -> Filing:
+    from tests.check_helpers import wuhan_full
+    from tests.test_mutations import guangdong_full
+
+    f = Filing.model_validate(wuhan_full()) if which == "dept-hubei" else guangdong_full()
+    data = f.model_dump(mode="json")
+    data["funds"]["total"]["executed"] = float(data["funds"]["total"]["budget"]) + 10
+    return Filing.model_validate(data)
+
+
+def with_remark(f: Filing, text: str) -> Filing:
+    from perfxl.profile import execution_remark_path
+
+    head, _, key = execution_remark_path(load_profile(f.profile)).partition(".")
+    return f.model_copy(update={head: {**getattr(f, head), key: text}})
+
+
+def overspent_rows(rows: list[list]) -> list[str]:
+    return audit_results(rows).get("VAL-OVERSPENT", [])
+
+
+@pytest.mark.parametrize("pid", ["dept-hubei", "dept-guangdong"])
+def test_department_overspending_explained(tmp_path: Path, pid: str) -> None:
+    """A department table explains its 执行 in 基本信息's 预算执行情况说明 (the text, or the
+    说明 of the execution-rate indicator, as the profile says)."""
+    p = load_profile(pid)
+    bare = build_workbook(p, tmp_path / "bare.xlsx", overspent_department(pid))
+    status = check_path(bare).report
+    assert {f.code for f in status.findings if not f.explained} >= {"VAL-OVERSPENT"}
+    assert overspent_rows(cached_audit(bare)) == ["提示"]
+    text = "年底追加的设备款已支付，调整预算尚在办理。"
+    path = build_workbook(p, tmp_path / "x.xlsx", with_remark(overspent_department(pid), text))
+    report = check_path(path).report
+    (f,) = [f for f in report.findings if f.code == "VAL-OVERSPENT"]
+    assert f.explained
+    assert overspent_rows(cached_audit(path)) == ["已说明"]
+    cell = layout_for(p).cell("pf_exec_remark")
+    assert cell.sheet == "基本信息" and load_workbook(path)[cell.sheet][cell.ref].value == text
+
+
+@pytest.mark.office
+def test_department_explanation_typed_in_libreoffice(office: Office, tmp_path: Path) -> None:  # noqa: F811
+    p = load_profile("dept-guangdong")
+    bare = build_workbook(p, tmp_path / "bare.xlsx", overspent_department("dept-guangdong"))
+    cell = layout_for(p).cell("pf_exec_remark")
+    edit = [{"sheet": cell.sheet, "op": "set", "cell": cell.ref, "text": "追加预算已批复"}]
+    typed = office.edit(bare, tmp_path / "typed.xlsx", edit)
+    assert overspent_rows(sheet(typed, AUDIT_SHEET)) == ["已说明"]
+    (f,) = [f for f in check_path(typed).report.findings if f.code == "VAL-OVERSPENT"]
+    assert f.explained

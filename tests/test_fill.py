@@ -57,8 +57,9 @@ def test_fill_a_bureaus_template(tmp_path, example):
     got, notes = read_workbook_ex(out)
     assert notes == []
     assert inputs_of(got) == inputs_of(expected(src))
-    # the bureau's styling is still there
-    assert openpyxl.load_workbook(out).worksheets[0]["C13"].font.name == "仿宋"
+    # the bureau's styling is still there, on the input cells fill wrote too
+    written = "C13" if src.profile == "project-2020" else "B3"  # 三级指标 / 部门（单位）名称
+    assert openpyxl.load_workbook(out).worksheets[0][written].font.name == "仿宋"
 
 
 @pytest.mark.office

@@ -7,7 +7,12 @@ from decimal import Decimal
 from ..decimal_math import fmt2
 from ..expr import And, Expr, Field, IsBlank, IsError, Not, Or, eq
 from ..model import FUND_LINES
-from ..profile import ExecutionRateRule, Node, Profile
+from ..profile import (  # noqa: F401 (shared here)
+    Node,
+    Profile,
+    execution_node,
+    execution_remark_path,
+)
 from ..score_rules import BUDGET, EXECUTED, HAS_RATE, RATE, ROW  # noqa: F401 (shared here)
 
 # ROW, BUDGET, EXECUTED, RATE and HAS_RATE are declared with the scoring rules (score_rules)
@@ -67,20 +72,6 @@ def open_codes(profile: Profile) -> tuple[str, ...]:
 
 def fixed_leaves(profile: Profile) -> list[Node]:
     return [n for _, n in profile.walk() if not n.children and not n.open]
-
-
-def execution_node(profile: Profile) -> Node | None:
-    for _, n in profile.walk():
-        if isinstance(n.rule, ExecutionRateRule):
-            return n
-    return None
-
-
-def execution_remark_path(profile: Profile) -> str:
-    """Where the filing explains its 执行率: the 说明 of the execution-rate indicator,
-    or the text 预算执行情况说明 when the profile has no such indicator."""
-    node = execution_node(profile)
-    return f"group_remarks.{node.code}" if node else "texts.预算执行情况说明"
 
 
 def open_descendants(node: Node) -> list[str]:

@@ -19,7 +19,6 @@ from . import formulas as F
 from .formulas import FCell, as_decimal, block_rows, digits, isnum, letters
 from .layout import (
     AUDIT_SHEET,
-    DEPT_TEXTS,
     META_SHEET,
     Block,
     Layout,
@@ -396,7 +395,6 @@ def _written_filing(
             for line in ("total", "fiscal", "carryover", "other")
         }
     )
-    tops = {n.code for n in p.indicators}
     finance = None
     if p.kind == "department":
         finance = Finance(
@@ -415,10 +413,12 @@ def _written_filing(
         goal_actual=keep("goal_actual"),
         indicators=indicators,
         group_scores={k: v for k, v in f.group_scores.items() if f"group_scores.{k}" in paths},
-        group_remarks={k: v for k, v in f.group_remarks.items() if k in tops and v},
+        group_remarks={
+            k: v for k, v in f.group_remarks.items() if f"group_remarks.{k}" in paths and v
+        },
         finance=finance,
         projects=projects,
-        texts={k: v for k, v in f.texts.items() if k in DEPT_TEXTS and v},
+        texts={k: v for k, v in f.texts.items() if f"texts.{k}" in paths and v},
     )
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
-from ..profile import Node, Profile
+from ..profile import Node, Profile, execution_remark_path
 
 Role = Literal["input", "formula", "constant"]
 Kind = Literal[
@@ -340,12 +340,13 @@ COUNT_FIELDS = {"indicators": "末级指标个数", "full_marks": "满分个数"
 
 
 def optional_names(layout: Layout) -> frozenset[str]:
-    """Names added to format-1 templates later (stated counts, a project table's 说明): a
-    workbook made before them is still read, without those fields."""
+    """Names added to format-1 templates later (stated counts, a project table's 说明, the
+    预算执行情况说明): a workbook made before them is still read, without those fields."""
     remarks = layout.profile.kind == "project"
     return frozenset(
         [c.name for c in layout.cells if c.name.startswith("pf_count_")]
         + [c.name for c in layout.cells if remarks and c.name.endswith("_remark")]
+        + ["pf_exec_remark"]
         + [b.name for b in layout.blocks if b.name == "pf_project_counts"]
     )
 
@@ -401,6 +402,16 @@ def _dept_layout(profile: Profile, project_rows: int, income_rows: int) -> Layou
             "pf_funds_total_rate", info, "B11", "funds.total.rate", "formula", "pct", "预算执行率"
         ),
         Cell("pf_rate_initial", info, "B12", None, "formula", "pct", "执行数与年初预算比"),
+        Cell(
+            "pf_exec_remark",
+            info,
+            "B13",
+            execution_remark_path(profile),
+            "input",
+            "longtext",
+            "预算执行情况说明",
+            "B13:D13",
+        ),
     ]
     income_first = 3
     income = Block("pf_income", money, income_first, income_rows, INCOME_COLUMNS, "finance.income")

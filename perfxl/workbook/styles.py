@@ -483,9 +483,14 @@ def _draw_info(sh: Sheets) -> None:
     money_rule(
         ws, f"{lay.cell('pf_funds_total_initial').ref}:{lay.cell('pf_funds_total_executed').ref}"
     )
+    remark = lay.cell("pf_exec_remark")
+    sh.fit_row(s, digits(remark.ref), [(sh.placed.inputs.get((s, digits(remark.ref), "B")), 56)],
+               base=44)  # fmt: skip
+    length_rule(ws, remark.ref, None, "预算执行情况说明",
+                "全年执行数超过全年预算数或执行率偏低时写明原因；写明后“审核”表中相应提示显示为“已说明”。")  # fmt: skip
     ws.write(1, 4, YEAR_HINT, st.hint)  # outside the print area (A:D)
     ws.freeze_panes(2, 0)
-    print_setup(ws, 12, 3)
+    print_setup(ws, digits(remark.ref), 3)
 
 
 def _draw_finance(sh: Sheets) -> None:
