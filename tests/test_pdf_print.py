@@ -199,3 +199,24 @@ def test_the_score_button_result_prints_on_a4_with_its_header(tmp_path, which):
         for key in SCORE_HEADERS:
             assert MESSAGES[key] in page, (key, page[:200])
     assert MESSAGES["execution_rate"] in text[-1] and MESSAGES["total"] in text[-1]
+
+
+def test_the_filled_project_form_with_its_explanations_prints_on_one_page(tmp_path):
+    """The example filled in, with every 说明 written: still one A4 page, 说明 and signature
+    included."""
+    from perfxl.filing_io import load_filing
+    from perfxl.office import to_pdf
+    from perfxl.profile import load_profile
+    from perfxl.workbook.layout import project_remarks
+    from perfxl.workbook.write import build_workbook
+
+    from .conftest import PROJECT_EXAMPLE
+
+    p = load_profile("project-2020")
+    f = load_filing(PROJECT_EXAMPLE)
+    remarks = {code: f"{label}：年中调整目标，相应调整。" for code, label, _ in project_remarks(p)}
+    filled = build_workbook(p, tmp_path / "x.xlsx", f.model_copy(update={"group_remarks": remarks}))
+    text = pages(to_pdf(filled, tmp_path / "x.pdf", sheets=[p.title]))
+    assert len(text) == 1
+    assert all(label in text[0] for _, label, _ in project_remarks(p))
+    assert "填报单位（盖章）" in text[0] and "年中调整目标" in text[0]

@@ -133,7 +133,7 @@ def test_project_form_texts_and_formats(templates: dict[str, Path]) -> None:
         "A61:B61",
         "C61:J61",
     } <= merged
-    assert ws.print_area == f"'{lay.form_sheet}'!$A$1:$J$66"  # 说明 rows 60-64, signature
+    assert ws.print_area == f"'{lay.form_sheet}'!$A$1:$J$64"  # 说明 rows 59-63, signature
     assert ws.print_title_rows == "$12:$12"
     assert ws.page_setup.orientation == "portrait" and ws.page_setup.paperSize == 9
     assert ws.sheet_properties.pageSetUpPr.fitToPage

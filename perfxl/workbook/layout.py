@@ -167,7 +167,7 @@ def _banner_cells(sheet: str, letter: str) -> list[Cell]:
     ]
 
 
-PROJECT_REMARKS_OFFSET = 2  # rows from the total row to the 说明 heading
+PROJECT_REMARKS_OFFSET = 1  # rows from the total row to the 说明 heading (K holds 复算等级)
 
 
 def project_remarks(profile: Profile) -> list[tuple[str, str, str]]:

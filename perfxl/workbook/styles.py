@@ -304,14 +304,14 @@ def draw_project(sh: Sheets) -> None:
     remarks = project_remarks(p)
     h = t + PROJECT_REMARKS_OFFSET
     sh.merge(s, f"A{h}:J{h}", REMARKS_HEADING, st.header)
-    sh.heights[(s, h)] = 22
+    sh.heights[(s, h)] = 18
     for i, (_code, label, hint) in enumerate(remarks):
         r = h + 1 + i
         sh.merge(s, f"A{r}:B{r}", label, st.label)
-        sh.fit_row(s, r, [(sh.placed.inputs.get((s, r, "C")), 100)], base=30)
+        sh.fit_row(s, r, [(sh.placed.inputs.get((s, r, "C")), 100)], base=20)
         validate(ws, f"C{r}", {"validate": "any", "input_title": label[:32],
                                "input_message": hint + "。填写后，相应提示显示为“已说明”。"})  # fmt: skip
-    sign = h + len(remarks) + 2
+    sign = h + len(remarks) + 1
     sh.merge(s, f"A{sign}:J{sign}", SIGNATURE, st.signature)
     sh.heights[(s, sign)] = 30
     ws.write_url(2, 10, f"internal:'{AUDIT_SHEET}'!A1", st.link, "查看审核结果")
