@@ -15,7 +15,9 @@ from perfxl.errors import InputError
 from perfxl.filing_io import filing_to_yaml, load_filing
 from perfxl.model import Filing, Indicator
 from perfxl.profile import load_profile
+from perfxl.verdict import check_path
 from perfxl.workbook.fill import fill, fill_template, not_kept
+from perfxl.workbook.layout import layout_for
 from perfxl.workbook.read import read_workbook, read_workbook_ex
 from perfxl.workbook.write import build_workbook
 
@@ -66,7 +68,7 @@ def test_filled_template_recalculates_when_opened(office, tmp_path):  # noqa: F8
     """openpyxl drops cached results; an office suite opening the copy computes them."""
     src = load_filing(PROJECT_EXAMPLE)
     out = fill_template(bureau_template(tmp_path, src.profile), src, tmp_path / "filled.xlsx")
-    assert read_workbook(out).total_score is None
+    assert read_workbook(out).funds.total.rate is None  # a formula: no cached result
     opened = office.resave(out, tmp_path / "opened.xlsx")
     got = read_workbook(opened)
     assert got.model_dump(exclude={"sources"}) == expected(src).model_dump(exclude={"sources"})
@@ -206,8 +208,13 @@ def test_fill_names_every_field_it_could_not_keep(tmp_path):
     assert r.returncode == 0, r.stderr
     lines = [x for x in r.stderr.splitlines() if "填报数据中的" in x]
     said = "\n".join(lines)
-    assert "total_score" in said and "「总分（填报）」为 97.00" in said and "96.85" in said
-    assert "grade" in said and "「评价等级（填报）」为 良" in said
+    # the stated 总分 and 等级 have input cells: kept, and the checks compare them
+    assert "total_score" not in said and "grade" not in said
+    back = read_workbook(tmp_path / "out.xlsx")
+    assert (back.total_score, back.grade) == (Decimal("97.00"), "良")
+    found = {(f.code, f.cell) for f in check_path(tmp_path / "out.xlsx").report.findings}
+    total_cell = layout_for(load_profile("dept-guangdong")).cell("pf_total_score").ref
+    assert ("ARITH-TOTAL", total_cell) in found
     assert "counts.all" not in said
     # 二级 scores (group_scores.1.1) have no cell in a department table
     assert "group_scores.1.1" in said and "为 38：模板中没有填写该项的单元格，未写入" in said

@@ -120,19 +120,20 @@ MISTAKES = [
     Mistake("fund-lines", "project", {"funds.fiscal.budget": 1},
             {("ARITH-FUND-SUM", "funds.total.budget")}),
     Mistake("score-over-weight", "project", {"indicators.0.score": 12},
-            {("ARITH-IND-SCORE", "indicators.0.score"), ("ARITH-SCORE-RANGE", "indicators.0.score"), TOTAL}),
+            {("ARITH-IND-SCORE", "indicators.0.score"), ("ARITH-SCORE-RANGE", "indicators.0.score")}),
+    # a row's stated score does not move the stated 总分 (an input): ARITH-IND-SCORE says it
     Mistake("score-off-rule", "project", {"indicators.2.score": 4},
-            {("ARITH-IND-SCORE", "indicators.2.score"), ("COMP-EXPLAIN-SCORE", "indicators.2.explanation"), TOTAL}),
+            {("ARITH-IND-SCORE", "indicators.2.score"), ("COMP-EXPLAIN-SCORE", "indicators.2.explanation")}),
     Mistake("explanation-missing", "project", {"indicators.1.explanation": None},
             {("COMP-EXPLAIN-SCORE", "indicators.1.explanation")}),
+    # a 定性 score is the unit's judgement: the 复算总分 takes it, the stated 总分 does not
     Mistake("qualitative-band", "project", {"indicators.9.score": 9},
-            {("ARITH-QUAL-BAND", "indicators.9.score")}),
+            {("ARITH-QUAL-BAND", "indicators.9.score"), TOTAL}),
     Mistake("qualitative-phrase", "project", {"indicators.9.actual": "基本达成"},
             {("VAL-QUAL-PHRASE", "indicators.9.actual")}),
-    Mistake("total-typed", "project", {"total_score": 90},
-            {("INTEG-FORMULA", "total_score"), TOTAL}),
-    Mistake("grade-typed", "project", {"grade": "良"},
-            {("INTEG-FORMULA", "grade"), ("ARITH-GRADE", "grade")}),
+    # 总分 and 等级 are the unit's inputs, compared with the 复算 beside them
+    Mistake("total-typed", "project", {"total_score": 90}, {TOTAL}),
+    Mistake("grade-typed", "project", {"grade": "良"}, {("ARITH-GRADE", "grade")}),
     # the error cell reads as blank: the indicator scores 0 on recomputation
     Mistake("error-value", "project", {"indicators.0.actual": "=1/0"},
             {("INTEG-ERROR-VALUE", "indicators.0.actual"), TOTAL}),
@@ -140,12 +141,11 @@ MISTAKES = [
     # the 执行率 score follows the funds (score_rules.RATE), not the typed-over cell
     Mistake("rate-typed", "project", {"funds.total.rate": 95},
             {("INTEG-FORMULA", "funds.total.rate"), ("ARITH-EXEC-RATE", "funds.total.rate")}),
-    # the stated total (SUM) skips the text
     Mistake("text-in-number", "project", {"indicators.2.score": "五分"},
-            {("VAL-NUMBER-TEXT", "indicators.2.score"), ("COMP-IND-SCORE", "indicators.2.score"), TOTAL}),
+            {("VAL-NUMBER-TEXT", "indicators.2.score"), ("COMP-IND-SCORE", "indicators.2.score")}),
     # saved without calculation: one warning; the figures are checked as recomputed
     Mistake("not-recalculated", "project", {"indicators.2.score": 4},
-            {("ARITH-IND-SCORE", "indicators.2.score"), ("COMP-EXPLAIN-SCORE", "indicators.2.explanation"), TOTAL},
+            {("ARITH-IND-SCORE", "indicators.2.score"), ("COMP-EXPLAIN-SCORE", "indicators.2.explanation")},
             {("INTEG-STALE", "funds.total.rate")}, recalc=False),
     # ---- dept-hubei (Wuhan 2020 with a complete 收支情况 and 二级项目)
     Mistake("income-lines", "hubei", {"finance.income.0.amount": 2900},
@@ -163,13 +163,12 @@ MISTAKES = [
             {("INTEG-ERROR-VALUE", "finance.income.1.amount"), ("XT-INCOME-SUM", "finance.income_total")}),
     # ---- dept-guangdong
     Mistake("group-score", "guangdong", {"group_scores.1": 45},
-            {("ARITH-GROUP-SUM", "group_scores.1"), TOTAL}),
+            {("ARITH-GROUP-SUM", "group_scores.1")}),
     Mistake("dept-over-weight", "guangdong", {"indicators.0.score": 21},
             {("ARITH-SCORE-RANGE", "indicators.0.score"), ("ARITH-GROUP-SUM", "group_scores.1")}),
     Mistake("dept-explanation", "guangdong", {"indicators.1.explanation": None},
             {("COMP-EXPLAIN-SCORE", "indicators.1.explanation")}),
-    Mistake("dept-grade-typed", "guangdong", {"grade": "良"},
-            {("INTEG-FORMULA", "grade"), ("ARITH-GRADE", "grade")}),
+    Mistake("dept-grade-typed", "guangdong", {"grade": "良"}, {("ARITH-GRADE", "grade")}),
     # the share is the unit's input (its 复算 is beside it): a wrong one is a XT-SHARES error
     Mistake("dept-share-typed", "guangdong", {"finance.basic_share": 50},
             {("XT-SHARES", "finance.basic_share")}),

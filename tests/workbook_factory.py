@@ -18,7 +18,6 @@ from typing import Any
 import xlsxwriter
 from hypothesis import strategies as st
 
-from perfxl.decimal_math import r2
 from perfxl.model import (
     Filing,
     Finance,
@@ -97,7 +96,7 @@ def expected(filing: Filing, profile: Profile | None = None) -> Filing:
 
     Input fields the layout has room for come back as they were; indicators in the order
     of the table's blocks; formula fields as the template's formulas show them (the Python
-    engine's 执行率 and its score; 总分 = the stated scores summed; grade of that total).
+    engine's 执行率 and its score; 总分 and 评价等级 are stated, inputs like the rest).
     """
     p = profile or load_profile(filing.profile)
     layout = layout_for(p, rows_per_group=rows_needed(filing))
@@ -126,24 +125,11 @@ def expected(filing: Filing, profile: Profile | None = None) -> Filing:
     t = lines["total"]
     rate = execution_rate(t) if project else _rate(t.budget, t.executed)
     t.rate = rate
-    stated: list[Decimal] = []
     if project:
         weight = next(
             n.weight for _, n in p.walk() if n.rule is not None and n.rule.kind == "execution_rate"
         )
         t.score = rate_score(rate, weight or Decimal(0)) if rate is not None else None
-        stated = [x for x in [t.score, *(i.score for i in inds)] if x is not None]
-    elif any(i.score is not None for i in inds) or any(
-        n.code in filing.group_scores for n in p.indicators
-    ):
-        for top in p.indicators:  # a stated 一级 score, else its leaves' stated scores
-            g = filing.group_scores.get(top.code)
-            leaves = {n.code for _, n in _walk(top)}
-            if g is not None:
-                stated.append(g)
-            else:
-                stated += [i.score for i in inds if i.code in leaves and i.score is not None]
-    total = r2(sum(stated, Decimal(0))) if stated else None
     finance = None
     projects: list[Project] = []
     if not project:
@@ -178,8 +164,8 @@ def expected(filing: Filing, profile: Profile | None = None) -> Filing:
         group_remarks={
             k: v for k, v in filing.group_remarks.items() if f"group_remarks.{k}" in paths
         },
-        total_score=total,
-        grade=p.grade(total) if total is not None else None,
+        total_score=keep("total_score"),  # stated: an input beside the 复算总分
+        grade=keep("grade"),
         finance=finance,
         projects=projects,
         texts={k: v for k, v in filing.texts.items() if f"texts.{k}" in paths},
@@ -406,6 +392,8 @@ def full_project_filings(draw: st.DrawFn, profile_id: str = "project-2020") -> F
         goal_expected=draw(_maybe(LONG)),
         goal_actual=draw(_maybe(LONG)),
         indicators=inds,
+        total_score=draw(_maybe(cents(0, 10000))),
+        grade=draw(_maybe(st.sampled_from([g.label for g in p.grades]))),
     )
 
 
@@ -480,6 +468,8 @@ def full_department_filings(draw: st.DrawFn, profile_id: str) -> Filing:
             "project_counts": project_counts,
             "counts": draw(st.dictionaries(st.sampled_from([*tops, "all"]), counted)),
             "texts": draw(st.dictionaries(st.sampled_from(DEPT_TEXTS), LONG)),
+            "total_score": draw(_maybe(cents(0, 10000))),
+            "grade": draw(_maybe(st.sampled_from([g.label for g in p.grades]))),
         }
     )
 

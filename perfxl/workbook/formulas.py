@@ -312,8 +312,7 @@ def project_cells(layout: Layout) -> list[FCell]:
     H, X = _at(layout, "pf_funds_total_score")[2], _at(layout, "pf_exec_recomputed")[2]
     col = {c.key: c.letter for c in PROJECT_COLUMNS}
     T, S, K = col["target"], col["score"], col["recomputed"]
-    _, t, TI = _at(layout, "pf_total_score")
-    TJ, TK = _at(layout, "pf_grade")[2], _at(layout, "pf_total_recomputed")[2]
+    _, t, TK = _at(layout, "pf_total_recomputed")
     _, g, GK = _at(layout, "pf_grade_recomputed")
     out = [
         FCell(s, fr, G, rate(f"${B}${fr}", f"${E}${fr}"), ("pct", "form"),
@@ -335,12 +334,6 @@ def project_cells(layout: Layout) -> list[FCell]:
                 FCell(s, r, K, project_row(p, r), ("score", "check"),
                       lambda ctx, r=r: ctx.indicator_score(s, r))
             )  # fmt: skip
-    stated = f"${S}${first}:${S}${last}"
-
-    def stated_total(ctx: Ctx) -> Any:
-        nums = _numbers([ctx.get(s, fr, H), *ctx.span(s, range(first, last + 1), S)])
-        return r2(sum(nums, Decimal(0))) if nums else ""
-
     inputs = (f"{B}{fr}:{E}{fr}", f"{T}{first}:{S}{last}")
     input_cols = "".join(c.letter for c in PROJECT_COLUMNS if T <= c.letter <= S)
 
@@ -352,11 +345,8 @@ def project_cells(layout: Layout) -> list[FCell]:
         ]
         return not _numbers(vals)
 
+    # 总分 and 评价等级 are what the unit states (inputs); 复算 beside them
     out += [
-        FCell(s, t, TI, unless_empty([f"${H}${fr}", stated], f"ROUND(SUM(${H}${fr},{stated}),2)"),
-              ("score", "form"), stated_total),
-        FCell(s, t, TJ, f'IF(ISNUMBER(${TI}${t}),{grade(p, f"${TI}${t}")},"")', ("grade", "form"),
-              lambda ctx: _grade(p, ctx.get(s, t, TI))),
         FCell(s, t, TK,
               unless_empty([_abs(a) for a in inputs],
                            capped_total(p, f"SUM(${X}${fr},${K}${first}:${K}${last})", f"${G}${fr}")),
@@ -490,11 +480,9 @@ def department_cells(layout: Layout) -> list[FCell]:
         ]
         return not _numbers(vals)
 
-    stated_terms = []
     for top, g in groups:
         rows = [row_of[leaf.code] for leaf in leaves(top)]
         a, z = min(rows), max(rows)
-        stated_terms.append(f"IF(ISNUMBER(${GS}${g}),${GS}${g},SUM(${S}${a}:${S}${z}))")
         text = group_score(top.weight or Decimal(0), f"${GS}{g}", f"${A}${a}:${EX}${z}",
                            f"${K}${a}:${K}${z}")  # fmt: skip
         out.append(
@@ -507,34 +495,13 @@ def department_cells(layout: Layout) -> list[FCell]:
                 FCell(form, g, GE, f'IF(ISNUMBER(${GD}{g}),{by_rate},"")', ("grade", "plain"),
                       lambda ctx, code=top.code, g=g: ctx.nodes[code].grade if isnum(ctx.get(form, g, GD)) else "")
             )  # fmt: skip
-    _, t, TS = _at(layout, "pf_total_score")
-    TD, TE = _at(layout, "pf_total_recomputed")[2], _at(layout, "pf_grade")[2]
+    _, t, TD = _at(layout, "pf_total_recomputed")
     TF = _at(layout, "pf_grade_recomputed")[2]
 
-    def stated_total(ctx: Ctx) -> Any:
-        if not _numbers(
-            [*ctx.span(form, range(first, last + 1), S), *ctx.span(form, range(g0, g1 + 1), GS)]
-        ):
-            return ""
-        total = Decimal(0)
-        for top, g in groups:
-            v = ctx.get(form, g, GS)
-            if isnum(v):
-                total += as_decimal(v)
-            else:
-                rows = [row_of[leaf.code] for leaf in leaves(top)]
-                total += sum(_numbers(ctx.span(form, rows, S)), Decimal(0))
-        return r2(total)
-
     out += [
-        FCell(form, t, TS,
-              unless_empty([f"${S}${first}:${S}${last}", f"${GS}${g0}:${GS}${g1}"], f"ROUND({'+'.join(stated_terms)},2)"),
-              ("score", "form"), stated_total),
         FCell(form, t, TD,
               unless_empty(nodata_args, capped_total(p, f"SUM(${GD}${g0}:${GD}${g1})", rate_ref)),
               ("score", "form"), lambda ctx: "" if nodata(ctx) else ctx.result.total),
-        FCell(form, t, TE, f'IF(ISNUMBER(${TS}${t}),{grade(p, f"${TS}${t}")},"")', ("grade", "plain"),
-              lambda ctx: _grade(p, ctx.get(form, t, TS))),
         FCell(form, t, TF, f'IF(ISNUMBER(${TD}${t}),{grade(p, f"${TD}${t}")},"")', ("grade", "check"),
               lambda ctx: _grade(p, ctx.get(form, t, TD))),
     ]  # fmt: skip

@@ -254,8 +254,8 @@ def _project_layout(profile: Profile, rows_per_group: int | dict[str, int]) -> L
             row += n
     cells += [
         Cell("pf_total_weight", s, f"H{row}", None, "constant", "score", "分值"),
-        Cell("pf_total_score", s, f"I{row}", "total_score", "formula", "score", "总分"),
-        Cell("pf_grade", s, f"J{row}", "grade", "formula", "text", "评价等级"),
+        Cell("pf_total_score", s, f"I{row}", "total_score", "input", "score", "总分（填报）"),
+        Cell("pf_grade", s, f"J{row}", "grade", "input", "text", "评价等级（填报）"),
         Cell("pf_total_recomputed", s, f"K{row}", None, "formula", "score", "复算总分"),
         Cell("pf_grade_recomputed", s, f"K{row + 1}", None, "formula", "text", "复算等级"),
     ]
@@ -471,9 +471,9 @@ def _dept_layout(profile: Profile, project_rows: int, income_rows: int) -> Layou
         row += 1
     cells += [
         Cell("pf_total_weight", form, f"B{row}", None, "constant", "score", "分值"),
-        Cell("pf_total_score", form, f"C{row}", "total_score", "formula", "score", "总分"),
+        Cell("pf_total_score", form, f"C{row}", "total_score", "input", "score", "总分（填报）"),
         Cell("pf_total_recomputed", form, f"D{row}", None, "formula", "score", "复算总分"),
-        Cell("pf_grade", form, f"E{row}", "grade", "formula", "text", "评价等级"),
+        Cell("pf_grade", form, f"E{row}", "grade", "input", "text", "评价等级（填报）"),
         Cell(
             "pf_grade_recomputed",
             form,

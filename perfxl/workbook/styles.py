@@ -22,7 +22,7 @@ from xlsxwriter.worksheet import Worksheet
 from ..profile import QUALITATIVE_PHRASES, Node, Profile
 from . import formulas as F
 from .formulas import COLS, block_rows, digits, leaves, letters
-from .layout import AUDIT_SHEET, GUIDE_SHEET, Block
+from .layout import AUDIT_SHEET, GUIDE_SHEET, Block, Layout
 
 if TYPE_CHECKING:
     from .formulas import FCell
@@ -300,6 +300,7 @@ def draw_project(sh: Sheets) -> None:
     t = digits(lay.cell("pf_total_score").ref)
     sh.merge(s, f"A{t}:G{t}", "总分", st.header)
     sh.put(s, f"H{t}", p.total, st.constant)
+    _stated_total_validation(ws, lay)
     sh.heights[(s, t)] = 22
     sh.merge(s, f"A{t + 2}:J{t + 2}", SIGNATURE, st.signature)
     sh.heights[(s, t + 2)] = 30
@@ -385,6 +386,20 @@ def _project_validation(sh: Sheets, blocks: list[Block]) -> None:
 def _rng(col: str, rows: str) -> str:
     a, _, b = rows.partition(":")
     return f"{col}{a}:{col}{b}"
+
+
+def _stated_total_validation(ws: Worksheet, lay: Layout) -> None:
+    """总分 and 评价等级 are what the unit states; 复算 beside them shows what follows."""
+    p = lay.profile
+    validate(ws, lay.cell("pf_total_score").ref, {"validate": "decimal", "criteria": "between",
+        "minimum": 0, "maximum": float(p.total), "input_title": "总分（填报）",
+        "input_message": "填写报告中的总分；旁边的“复算总分”按评分规则计算，不一致时“审核”表报错。",
+        "error_title": "总分", "error_message": f"总分应在 0 与 {F.lit(p.total)} 之间。"})  # fmt: skip
+    validate(ws, lay.cell("pf_grade").ref, {"validate": "list",
+        "source": [g.label for g in p.grades], "input_title": "评价等级（填报）",
+        "input_message": "填写报告中的评价等级；应与总分对应，“审核”表核对。",
+        "error_type": "warning", "error_title": "评价等级",
+        "error_message": "评价等级应为评价框架中的等级之一。"})  # fmt: skip
 
 
 def validate(ws: Worksheet, rng: str, opts: dict[str, Any]) -> None:
@@ -611,6 +626,7 @@ def _draw_scores(sh: Sheets) -> None:
     t = digits(lay.cell("pf_total_score").ref)
     sh.put(s, f"A{t}", "综合绩效", st.header)
     sh.put(s, f"B{t}", p.total, st.constant)
+    _stated_total_validation(ws, lay)
     sh.merge(s, f"A{t + 2}:H{t + 2}", SIGNATURE, st.signature)
     sh.heights[(s, t + 2)] = 30
     c0 = lay.group_rows["_counts"]
