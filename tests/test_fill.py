@@ -216,8 +216,9 @@ def test_fill_names_every_field_it_could_not_keep(tmp_path):
     total_cell = layout_for(load_profile("dept-guangdong")).cell("pf_total_score").ref
     assert ("ARITH-TOTAL", total_cell) in found
     assert "counts.all" not in said
-    # 二级 scores (group_scores.1.1) have no cell in a department table
-    assert "group_scores.1.1" in said and "为 38：模板中没有填写该项的单元格，未写入" in said
+    # 二级 scores (group_scores.1.1) have their cells below the 指标个数
+    assert "group_scores.1.1" not in said
+    assert back.group_scores["1.1"] == Decimal(38)
     # a filing the workbook gives back whole: nothing to say
     clean = load_filing(WUHAN_EXAMPLE)
     out = fill("dept-hubei", clean, tmp_path / "w.xlsx")
@@ -225,12 +226,13 @@ def test_fill_names_every_field_it_could_not_keep(tmp_path):
 
 
 def test_fill_strict_refuses_rather_than_lose_a_field(tmp_path):
-    data = guangdong()  # its 二级 scores (group_scores.1.1 …) have no cell
+    data = guangdong()
+    data["indicators"][0]["target_initial"] = Decimal(90)  # 年初指标值: no cell
     src = tmp_path / "g.yaml"
     src.write_text(filing_to_yaml(Filing.model_validate(data)), encoding="utf-8")
     out = tmp_path / "g.xlsx"
     r = run_cli("fill", "dept-guangdong", src, "-o", out, "--strict")
-    assert r.returncode == 2 and "group_scores.1.1" in r.stderr and "--strict" in r.stderr
+    assert r.returncode == 2 and "target_initial" in r.stderr and "--strict" in r.stderr
     assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["g.yaml"]
     r = run_cli("fill", "dept-hubei", WUHAN_EXAMPLE, "-o", out, "--strict")
     assert r.returncode == 0, r.stderr

@@ -294,8 +294,12 @@ class FilingEnv:
         row: tuple[RowKind, int] | None = None,
         cache: dict[Any, Any] | None = None,
         typed: dict[str, str] | None = None,
+        computed: dict[str, Scalar] | None = None,
     ) -> None:
         self.filing, self.profile, self.row = filing, profile, row
+        # what the template's 复算 cells show, by defined name ("pf_total_recomputed"):
+        # the score engine's results where the workbook has live formulas for them
+        self.computed: dict[str, Scalar] = computed or {}
         self.cache: dict[Any, Any] = {} if cache is None else cache
         # number cells that hold text, as Excel sees them: the text, not a number
         self.typed = (
@@ -305,7 +309,9 @@ class FilingEnv:
         )
 
     def at(self, kind: RowKind, i: int) -> FilingEnv:
-        return FilingEnv(self.filing, self.profile, (kind, i), self.cache, self.typed)
+        return FilingEnv(
+            self.filing, self.profile, (kind, i), self.cache, self.typed, self.computed
+        )
 
     def rows(self, kind: RowKind) -> list:
         key = "rows:" + kind
@@ -337,6 +343,8 @@ class FilingEnv:
                 raise ValueError(f"{path} outside a per-row check")
             kind, i = self.row
             return self._row_value(kind, i, path[4:])
+        if path.startswith("pf_"):
+            return self.computed.get(path)
         cache = self.cache
         if path in cache:
             return cache[path]

@@ -297,10 +297,10 @@ COUNT_FIELDS = {"indicators": "末级指标个数", "full_marks": "满分个数"
 
 
 def optional_names(layout: Layout) -> frozenset[str]:
-    """Names added to format-1 templates later (stated counts): a workbook made before them
+    """Names added to format-1 templates later (stated counts, 二级 scores): a workbook made before them
     is still read, without those fields."""
     return frozenset(
-        [c.name for c in layout.cells if c.name.startswith("pf_count_")]
+        [c.name for c in layout.cells if c.name.startswith(("pf_count_", "pf_sub_"))]
         + [b.name for b in layout.blocks if b.name == "pf_project_counts"]
     )
 
@@ -503,6 +503,24 @@ def _dept_layout(profile: Profile, project_rows: int, income_rows: int) -> Layou
                     label,
                 )
             )
+    # 二级指标得分 a report states (a subtotal per 二级): below the counts
+    row += 2
+    group_rows["_seconds"] = row
+    for node in second_levels(profile):
+        row += 1
+        c = code_name(node.code)
+        cells += [
+            Cell(f"pf_sub_{c}_weight", form, f"B{row}", None, "constant", "score", "分值"),
+            Cell(
+                f"pf_sub_{c}_score",
+                form,
+                f"C{row}",
+                f"group_scores.{node.code}",
+                "input",
+                "score",
+                "二级指标得分",
+            ),
+        ]
     for i, key in enumerate(DEPT_TEXTS):
         cells.append(
             Cell(
@@ -520,6 +538,18 @@ def _dept_layout(profile: Profile, project_rows: int, income_rows: int) -> Layou
     cells += _meta_cells()
     sheets = [info, money, plist, form, texts, AUDIT_SHEET, GUIDE_SHEET]
     return Layout(profile, sheets, cells, blocks, group_rows)
+
+
+def second_levels(profile: Profile) -> list[Node]:
+    """The 二级 (and deeper) indicators that have indicators under them: a department table
+    states a score for each beside its 三级 rows."""
+    return [n for top in profile.indicators for _, n in _inner(top) if n is not top]
+
+
+def _inner(node: Node) -> list[tuple[int, Node]]:
+    if not node.children:
+        return []
+    return [(0, node)] + [x for c in node.children for x in _inner(c)]
 
 
 def _leaves(node: Node) -> list[Node]:

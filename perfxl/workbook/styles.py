@@ -22,7 +22,7 @@ from xlsxwriter.worksheet import Worksheet
 from ..profile import QUALITATIVE_PHRASES, Node, Profile
 from . import formulas as F
 from .formulas import COLS, block_rows, digits, leaves, letters
-from .layout import AUDIT_SHEET, GUIDE_SHEET, Block, Layout
+from .layout import AUDIT_SHEET, GUIDE_SHEET, Block, Layout, second_levels
 
 if TYPE_CHECKING:
     from .formulas import FCell
@@ -639,6 +639,19 @@ def _draw_scores(sh: Sheets) -> None:
     validate(ws, f"B{c0 + 1}:C{last}", {"validate": "integer", "criteria": ">=", "value": 0,
         "input_title": "指标个数", "input_message": "报告中说明的末级指标个数及得满分的个数（不说明的不填）。",
         "error_title": "指标个数", "error_message": "请填写非负整数。"})  # fmt: skip
+    s0 = lay.group_rows["_seconds"]
+    seconds = second_levels(p)
+    if seconds:
+        sh.put(s, f"A{s0}", "二级指标得分（填报）", st.header)
+        sh.put(s, f"B{s0}", "分值", st.header)
+        sh.put(s, f"C{s0}", "得分", st.header)
+        for i, node in enumerate(seconds, start=1):
+            sh.put(s, f"A{s0 + i}", node.name, st.group)
+            sh.put(s, f"B{s0 + i}", node.weight, st.constant)
+        last = s0 + len(seconds)
+        validate(ws, f"C{s0 + 1}:C{last}", {"validate": "decimal", "criteria": ">=", "value": 0,
+            "input_title": "二级指标得分", "input_message": "报告中说明的二级指标得分（不说明的不填）；应等于其下三级指标得分之和，“审核”表核对。",
+            "error_title": "二级指标得分", "error_message": "请填写不小于 0 的数字。"})  # fmt: skip
     ws.write_url(2, 9, f"internal:'{AUDIT_SHEET}'!A1", st.link, "查看审核结果")
     ws.freeze_panes(3, 0)
     ws.repeat_rows(2)
