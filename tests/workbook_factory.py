@@ -41,6 +41,7 @@ from perfxl.workbook.layout import (
     PROJECT_COUNT_ROWS,
     TEMPLATE_FORMAT,
     layout_for,
+    second_levels,
 )
 
 from .strategies import cents, department_filings, indicator, money, partition
@@ -455,13 +456,14 @@ def full_department_filings(draw: st.DrawFn, profile_id: str) -> Filing:
         )
     )
     tops = [n.code for n in p.indicators]
+    scored = [*tops, *(n.code for n in second_levels(p))]  # 一级 and 二级 have score cells
     return base.model_copy(
         update={
             "profile_version": p.version,
             "header": draw(headers()),
             "funds": draw(full_funds(("total",))),
             "indicators": inds,
-            "group_scores": draw(st.dictionaries(st.sampled_from(tops), cents(0, 2000))),
+            "group_scores": draw(st.dictionaries(st.sampled_from(scored), cents(0, 2000))),
             "group_remarks": draw(st.dictionaries(st.sampled_from(tops), TEXT)),
             "finance": finance,
             "projects": projects,
