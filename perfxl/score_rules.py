@@ -73,6 +73,7 @@ ROW = {
         "unit",
         "target",
         "target_text",
+        "target_initial",
         "actual",
         "actual_text",
         "weight",

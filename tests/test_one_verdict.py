@@ -130,6 +130,11 @@ MISTAKES = [
       caught_by=("XT-PROJECT-PARENT-SUM",)),
     M("g-unit-cleared", "guangdong", Edit("projects.5.unit", "clear"),
       caught_by=("XT-PROJECT-PARENT-SUM",)),
+    M("g-unit-subtotal", "guangdong", Edit("project_subtotals.1.spent", "set", 45),
+      caught_by=("XT-PROJECT-UNIT-SUM",)),
+    M("g-total-typed", "guangdong", Edit("total_score", "set", 90), caught_by=("ARITH-TOTAL",)),
+    M("g-second-score", "guangdong", Edit("group_scores.1.1", "set", 30),
+      caught_by=("ARITH-GROUP-SUM",)),
 ]  # fmt: skip
 
 

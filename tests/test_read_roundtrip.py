@@ -50,8 +50,8 @@ def test_fill_then_read(pid: str, data: st.DataObject) -> None:
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_fill_loses_nothing(pid: str, data: st.DataObject) -> None:
-    """Every field a generated filing states, stated total and grade and 二级 scores
-    included, comes back from the filled workbook: `fill` has nothing to report."""
+    """Every field a generated filing states, stated total and grade, 一级/二级 scores and
+    年初指标值 included, comes back from the filled workbook: `fill` has nothing to report."""
     src = data.draw(any_filings(pid))
     with tempfile.TemporaryDirectory() as d:
         out = build(Path(d) / "filled.xlsx", src)
@@ -59,6 +59,11 @@ def test_fill_loses_nothing(pid: str, data: st.DataObject) -> None:
         got, _notes = read_workbook_ex(out)
         assert (got.total_score, got.grade) == (src.total_score, src.grade)
         assert got.group_scores == src.group_scores
+        assert got.group_remarks == src.group_remarks
+        initial = [(i.code, i.target_initial) for i in src.indicators if i.target_initial]
+        assert sorted(initial) == sorted(
+            (i.code, i.target_initial) for i in got.indicators if i.target_initial
+        )
 
 
 def test_round_trip_keeps_every_sort_of_text(tmp_path):

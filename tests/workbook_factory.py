@@ -29,6 +29,7 @@ from perfxl.model import (
     Project,
     ProjectCount,
     StatedCounts,
+    UnitSubtotal,
 )
 from perfxl.profile import Profile, load_profile
 from perfxl.scoring import execution_rate, percent, rate_score
@@ -39,6 +40,7 @@ from perfxl.workbook.layout import (
     DEPT_TEXTS,
     META_SHEET,
     PROJECT_COUNT_ROWS,
+    SUBTOTAL_ROWS,
     TEMPLATE_FORMAT,
     layout_for,
     second_levels,
@@ -172,6 +174,7 @@ def expected(filing: Filing, profile: Profile | None = None) -> Filing:
         texts={k: v for k, v in filing.texts.items() if f"texts.{k}" in paths},
         counts=_counts_kept(filing, paths),
         project_counts=[] if project else filing.project_counts,
+        project_subtotals=[] if project else filing.project_subtotals,
     )
 
 
@@ -370,6 +373,7 @@ def project_indicator(draw: st.DrawFn, code: str, weight: Decimal) -> Indicator:
             "explanation": draw(_maybe(LONG)),
             "score": base.score if base.direction == "定性" else draw(_maybe(cents(0, 1000))),
             "unit": base.unit if base.direction == "定性" else draw(_maybe(TEXT)),
+            "target_initial": None if base.target is None else draw(_maybe(EXTREME)),
         }
     )
 
@@ -385,6 +389,7 @@ def full_project_filings(draw: st.DrawFn, profile_id: str = "project-2020") -> F
         for w in draw(partition(top.weight, n)) if n else []:
             child = draw(st.sampled_from(top.children))
             inds.append(draw(project_indicator(child.code, w)))
+    tops = [n.code for n in p.indicators]  # each 一级 has a score and a 说明 cell
     return Filing(
         profile=p.id,
         profile_version=p.version,
@@ -393,6 +398,8 @@ def full_project_filings(draw: st.DrawFn, profile_id: str = "project-2020") -> F
         goal_expected=draw(_maybe(LONG)),
         goal_actual=draw(_maybe(LONG)),
         indicators=inds,
+        group_scores=draw(st.dictionaries(st.sampled_from(tops), cents(0, 6000))),
+        group_remarks=draw(st.dictionaries(st.sampled_from(tops), TEXT)),
         total_score=draw(_maybe(cents(0, 10000))),
         grade=draw(_maybe(st.sampled_from([g.label for g in p.grades]))),
     )
@@ -455,6 +462,18 @@ def full_department_filings(draw: st.DrawFn, profile_id: str) -> Filing:
             max_size=PROJECT_COUNT_ROWS,
         )
     )
+    subtotals = draw(
+        st.lists(
+            st.builds(
+                UnitSubtotal,
+                unit=TEXT,
+                initial=_maybe(MONEY),
+                adjusted=_maybe(MONEY),
+                spent=_maybe(MONEY),
+            ),
+            max_size=SUBTOTAL_ROWS,
+        )
+    )
     tops = [n.code for n in p.indicators]
     scored = [*tops, *(n.code for n in second_levels(p))]  # 一级 and 二级 have score cells
     return base.model_copy(
@@ -468,6 +487,7 @@ def full_department_filings(draw: st.DrawFn, profile_id: str) -> Filing:
             "finance": finance,
             "projects": projects,
             "project_counts": project_counts,
+            "project_subtotals": subtotals,
             "counts": draw(st.dictionaries(st.sampled_from([*tops, "all"]), counted)),
             "texts": draw(st.dictionaries(st.sampled_from(DEPT_TEXTS), LONG)),
             "total_score": draw(_maybe(cents(0, 10000))),

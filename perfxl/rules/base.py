@@ -25,11 +25,12 @@ from ..profile import Node, Profile, QualitativeRule, QuantitativeRule
 from ..scoring import ScoreResult
 from .common import row_used
 
-RowKind = Literal["indicator", "project", "income"]
+RowKind = Literal["indicator", "project", "income", "subtotal"]
 ROW_TABLES: dict[RowKind, str] = {
     "indicator": "indicators",
     "project": "projects",
     "income": "finance.income",
+    "subtotal": "project_subtotals",
 }
 ROW_FIELDS: dict[RowKind, tuple[str, ...]] = {
     "indicator": (
@@ -59,6 +60,7 @@ ROW_FIELDS: dict[RowKind, tuple[str, ...]] = {
         "unit_code",
     ),
     "income": ("name", "amount", "share"),
+    "subtotal": ("unit", "initial", "adjusted", "spent"),
 }
 KEYED_FIELDS = ("group_scores", "group_remarks", "texts")
 KINDS = ("project", "department")
@@ -263,6 +265,8 @@ def _rows(filing: Filing, kind: RowKind) -> list:
         return list(filing.indicators)
     if kind == "project":
         return list(filing.projects)
+    if kind == "subtotal":
+        return list(filing.project_subtotals)
     return list(filing.finance.income) if filing.finance else []
 
 
@@ -384,6 +388,8 @@ def row_label(filing: Filing, profile: Profile, kind: RowKind, i: int) -> str:
     if kind == "project":
         assert isinstance(row, Project)
         return f"{row.unit}项目「{row.name}」" if row.unit else f"项目「{row.name}」"
+    if kind == "subtotal":
+        return f"「{row.unit}」"
     return f"收入来源「{row.name}」"
 
 

@@ -48,9 +48,11 @@ def row_used(profile: Profile, kind: str) -> Expr:
         )
     if kind == "income":
         return present("name", "amount", "share")
+    if kind == "subtotal":
+        return present("unit", "initial", "adjusted", "spent")
     if profile.kind == "project":  # a unit-defined row: every column is the unit's
         return present("name", "direction", "unit", "weight", "score", "target", "actual",
-                       "explanation")  # fmt: skip
+                       "explanation", "target_initial")  # fmt: skip
     # a fixed row: its name, weight and 性质 are printed
     return present(*FIXED_INPUTS)
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 
 from ..expr import (
     And,
     Column,
+    Const,
     CountNumbers,
+    Expr,
     Field,
     Filled,
     If,
@@ -184,6 +187,47 @@ def _project_rates(profile: Profile) -> list[Formula]:
     ]
 
 
+SUBTOTAL_FIELDS = {"initial": "年初预算", "adjusted": "调整预算", "spent": "实际支出"}
+
+
+def unit_subtotal(unit: Expr, key: str) -> Expr:
+    """The sum of a unit's 一级项目 in one money column of 项目支出明细: 本级 is the rows with
+    no unit (or 本级), 合计 every 一级项目; the 二级项目 are inside their 一级."""
+    units, levels = Column("projects.*.unit"), Column("projects.*.level")
+    money = Column(f"projects.*.{key}")
+    one = Const(Decimal(1))
+
+    def of(u: Expr) -> Expr:
+        return SumWhere(((units, u), (levels, one)), money)
+
+    own = of(Const("")) + of(Const(OWN_UNIT))
+    return If(
+        eq(unit, TOTAL_UNIT),
+        SumWhere(((levels, one),), money),
+        If(eq(unit, OWN_UNIT), own, of(unit)),
+    )
+
+
+def _subtotals(profile: Profile) -> list[Formula]:
+    out = []
+    for key, label in SUBTOTAL_FIELDS.items():
+        stated = ROW[key]
+        expected = Round(unit_subtotal(ROW["unit"], key), 2)
+        out.append(
+            Formula(
+                f"row.{key}",
+                IsNumber(stated),
+                eq(Round(stated, 2), expected),
+                f"{{row}}的{label}小计填报 {{actual}}，项目支出明细中该单位一级项目合计为 {{expected}}",
+                f"单位{label}小计应等于项目支出明细中该单位一级项目之和",
+                expected=expected,
+                actual=stated,
+                per_row="subtotal",
+            )
+        )
+    return out
+
+
 def _parents(filing: Filing, profile: Profile, result: ScoreResult, ctx: Context) -> Iterator[Hit]:
     """A 二级项目 must name a 一级项目 of the same unit (names compared as Excel does: case
     ignored)."""
@@ -349,6 +393,15 @@ RULES = [
         "部门整体",
         kinds=DEPT,
         formulas=_project_rates,
+    ),
+    Rule(
+        "XT-PROJECT-UNIT-SUM",
+        B,
+        Scope.CROSS,
+        "填报的本级、各下属单位项目支出小计（年初预算、调整预算、实际支出）等于该单位一级项目之和",
+        "部门整体（填报了单位小计时）",
+        kinds=DEPT,
+        formulas=_subtotals,
     ),
     Rule(
         "XT-PROJECT-PARENT",

@@ -135,7 +135,7 @@ def project_row(profile: Profile, r: int) -> str:
     cells = {
         f"row.{k}": f"${cols[k]}{r}" for k in ("direction", "target", "actual", "score", "weight")
     }
-    first, last = PROJECT_COLUMNS[0].letter, PROJECT_COLUMNS[-2].letter
+    first, last = PROJECT_COLUMNS[0].letter, cols["explanation"]  # the row as printed
     return f'IF(COUNTA(${first}{r}:${last}{r})=0,"",{compiled(open_row_score(profile), cells)})'
 
 
@@ -433,6 +433,7 @@ def department_cells(layout: Layout) -> list[FCell]:
             FCell(ps, pr, col, unless_empty([f"${rng}"], f'ROUND(SUMIF({levels},"<>2",${rng}),2)'),
                   ("money", "form"), total_of)
         )  # fmt: skip
+    out += _subtotal_cells(layout, plist)
     # 评分表
     ic = {c.key: c.letter for c in DEPT_INDICATOR_COLUMNS}
     A, S, EX, K = ic["actual"], ic["score"], ic["explanation"], ic["recomputed"]
@@ -505,6 +506,67 @@ def department_cells(layout: Layout) -> list[FCell]:
         FCell(form, t, TF, f'IF(ISNUMBER(${TD}${t}),{grade(p, f"${TD}${t}")},"")', ("grade", "check"),
               lambda ctx: _grade(p, ctx.get(form, t, TD))),
     ]  # fmt: skip
+    return out
+
+
+class _RowEnv:
+    """One row of a block and whole columns of 项目支出明细, as the written cells hold them."""
+
+    def __init__(self, ctx: Ctx, plist: Block, sheet: str, row: int, cols: dict[str, str]):
+        self.ctx, self.plist, self.sheet, self.row, self.cols = ctx, plist, sheet, row, cols
+
+    def value(self, path: str) -> Any:
+        v = self.ctx.get(self.sheet, self.row, self.cols[path])
+        return None if v == "" else v
+
+    def column(self, path: str) -> list[Any]:
+        col = {c.key: c.letter for c in self.plist.columns}[path.split(".*.")[1]]
+        out = []
+        for r in block_rows(self.plist):
+            v = self.ctx.get(self.plist.sheet, r, col)
+            out.append(
+                None if v == "" else as_decimal(v) if isnum(v) and not isinstance(v, str) else v
+            )
+        return out
+
+
+def _subtotal_cells(layout: Layout, plist: Block) -> list[FCell]:
+    """复算 of the stated 单位小计: the same expression XT-PROJECT-UNIT-SUM checks with."""
+    from ..expr import EvalError, Round, evaluate, to_excel
+    from ..rules.crosstable import unit_subtotal
+    from ..score_rules import ROW
+
+    sub = next((b for b in layout.blocks if b.list_path == "project_subtotals"), None)
+    if sub is None:
+        return []
+    sc = {c.key: c.letter for c in sub.columns}
+    pc = {c.key: c.letter for c in plist.columns}
+    out = []
+    for r in block_rows(sub):
+        unit = f"${sc['unit']}{r}"
+
+        def ref(path: str, unit: str = unit) -> str:
+            if path == "row.unit":
+                return unit
+            key = path.split(".*.")[1]
+            return f"${pc[key]}${plist.first_row}:${pc[key]}${plist.last_row}"
+
+        for key in ("initial", "adjusted", "spent"):
+            expr = Round(unit_subtotal(ROW["unit"], key), 2)
+            text = f'IF({unit}="","",{to_excel(expr, ref)})'
+
+            def value(ctx: Ctx, r: int = r, expr: Any = expr) -> Any:
+                env = _RowEnv(ctx, plist, sub.sheet, r, {"row.unit": sc["unit"]})
+                if env.value("row.unit") is None:
+                    return ""
+                try:
+                    return evaluate(expr, env)
+                except EvalError:
+                    return ""
+
+            out.append(
+                FCell(sub.sheet, r, sc[f"recomputed_{key}"], text, ("money", "check"), value)
+            )
     return out
 
 

@@ -156,6 +156,8 @@ PROJECT_COLUMNS = (
     Column("score", "I", "input", "score", "得分"),
     Column("explanation", "J", "input", "longtext", "偏差原因分析及改进措施"),
     Column("recomputed", "K", "formula", "score", "复算得分"),
+    # the target approved with the budget, when 年度指标值 is the mid-year adjusted one
+    Column("target_initial", "L", "input", "number", "年初指标值（调整前）"),
 )
 PROJECT_INDICATOR_HEADER_ROW = 12
 
@@ -259,9 +261,37 @@ def _project_layout(profile: Profile, rows_per_group: int | dict[str, int]) -> L
         Cell("pf_total_recomputed", s, f"K{row}", None, "formula", "score", "复算总分"),
         Cell("pf_grade_recomputed", s, f"K{row + 1}", None, "formula", "text", "复算等级"),
     ]
+    # 一级指标得分 a report states (产出指标 47.24 …) and a 说明 each, below the signature
+    group_rows = {"_tops": row + 4}
+    r = row + 4
+    for top in profile.indicators:
+        r += 1
+        c = code_name(top.code)
+        group_rows[top.code] = r
+        cells += [
+            Cell(f"pf_top_{c}_weight", s, f"H{r}", None, "constant", "score", "分值"),
+            Cell(
+                f"pf_top_{c}_score",
+                s,
+                f"I{r}",
+                f"group_scores.{top.code}",
+                "input",
+                "score",
+                "一级指标得分",
+            ),
+            Cell(
+                f"pf_top_{c}_remark",
+                s,
+                f"J{r}",
+                f"group_remarks.{top.code}",
+                "input",
+                "text",
+                "说明",
+            ),
+        ]
     cells += _banner_cells(s, "K")
     cells += _meta_cells()
-    return Layout(profile, [s, AUDIT_SHEET, GUIDE_SHEET], cells, blocks)
+    return Layout(profile, [s, AUDIT_SHEET, GUIDE_SHEET], cells, blocks, group_rows)
 
 
 # ------------------------------------------------------------------ department style
@@ -287,21 +317,44 @@ PROJECT_LIST_COLUMNS = (
 # (the missing columns are blank). 项目支出明细 gained 所属单位 and 单位编码 (H:I), 收入 the
 # stated 占比 and its 复算 (C:D).
 LEGACY_WIDTHS: dict[str, tuple[int, ...]] = {"pf_projects": (7,), "pf_income": (2,)}
+# a project table's 三级 blocks gained 年初指标值 (L): C:K before
+LEGACY_INDICATOR_WIDTHS: tuple[int, ...] = (9,)
+
+
+def legacy_widths(layout: Layout, block: Block) -> tuple[int, ...]:
+    """Widths a block had in earlier templates of the same format (still read)."""
+    if block.list_path == "indicators" and layout.profile.kind == "project":
+        return LEGACY_INDICATOR_WIDTHS
+    return LEGACY_WIDTHS.get(block.name, ())
+
+
 PROJECT_COUNT_COLUMNS = (
     Column("unit", "K", "input", "text", "单位（合计 / 本级 / 下属单位）"),
     Column("first", "L", "input", "count", "一级项目个数"),
     Column("second", "M", "input", "count", "二级项目个数"),
 )
 PROJECT_COUNT_ROWS = 8  # 合计, 本级 and up to six 下属单位
+# 项目支出小计 per unit, right of the counts (S:Y): the stated subtotals, their 复算 beside
+SUBTOTAL_COLUMNS = (
+    Column("unit", "S", "input", "text", "单位（本级 / 下属单位）"),
+    Column("initial", "T", "input", "money", "年初预算（填报）"),
+    Column("adjusted", "U", "input", "money", "调整预算（填报）"),
+    Column("spent", "V", "input", "money", "实际支出（填报）"),
+    Column("recomputed_initial", "W", "formula", "money", "年初预算（复算）"),
+    Column("recomputed_adjusted", "X", "formula", "money", "调整预算（复算）"),
+    Column("recomputed_spent", "Y", "formula", "money", "实际支出（复算）"),
+)
+SUBTOTAL_ROWS = 7  # 本级 and up to six 下属单位
+SUBTOTALS_FIRST_ROW = 4  # as the counts: a title row, the header, then the rows
 COUNT_FIELDS = {"indicators": "末级指标个数", "full_marks": "满分个数"}
 
 
 def optional_names(layout: Layout) -> frozenset[str]:
-    """Names added to format-1 templates later (stated counts, 二级 scores): a workbook made before them
+    """Names added to format-1 templates later (stated counts, 一级/二级 scores): a workbook made before them
     is still read, without those fields."""
     return frozenset(
-        [c.name for c in layout.cells if c.name.startswith(("pf_count_", "pf_sub_"))]
-        + [b.name for b in layout.blocks if b.name == "pf_project_counts"]
+        [c.name for c in layout.cells if c.name.startswith(("pf_count_", "pf_sub_", "pf_top_"))]
+        + [b.name for b in layout.blocks if b.name in ("pf_project_counts", "pf_project_subtotals")]
     )
 
 
@@ -420,6 +473,14 @@ def _dept_layout(profile: Profile, project_rows: int, income_rows: int) -> Layou
             PROJECT_COUNT_ROWS,
             PROJECT_COUNT_COLUMNS,
             "project_counts",
+        ),
+        Block(
+            "pf_project_subtotals",
+            plist,
+            SUBTOTALS_FIRST_ROW,
+            SUBTOTAL_ROWS,
+            SUBTOTAL_COLUMNS,
+            "project_subtotals",
         ),
     ]
     row = SCORE_SHEET_FIRST_ROW

@@ -245,7 +245,7 @@ def draw_project(sh: Sheets) -> None:
     s = lay.form_sheet
     ws = sh.ws[s]
     sh.width(s, {"A": 10, "B": 12, "C": 20, "D": 11, "E": 11, "F": 11, "G": 11, "H": 7, "I": 7,
-                 "J": 26, "K": 12})  # fmt: skip
+                 "J": 26, "K": 12, "L": 12})  # fmt: skip
     sh.merge(s, "A1:J1", p.title, st.title)
     sh.heights[(s, 1)] = 32
     sh.heights[(s, 2)] = 20
@@ -304,6 +304,20 @@ def draw_project(sh: Sheets) -> None:
     sh.heights[(s, t)] = 22
     sh.merge(s, f"A{t + 2}:J{t + 2}", SIGNATURE, st.signature)
     sh.heights[(s, t + 2)] = 30
+    g0 = lay.group_rows["_tops"]
+    sh.merge(s, f"A{g0}:G{g0}", "一级指标得分（填报）", st.header)
+    sh.put(s, f"H{g0}", "分值", st.header)
+    sh.put(s, f"I{g0}", "得分", st.header)
+    sh.put(s, f"J{g0}", "说明", st.header)
+    for top in p.indicators:
+        g = lay.group_rows[top.code]
+        sh.merge(s, f"A{g}:G{g}", top.name, st.group)
+        sh.put(s, f"H{g}", top.weight, st.constant)
+        sh.fit_row(s, g, [(sh.placed.inputs.get((s, g, "J")), 30)])
+    validate(ws, f"I{g0 + 1}:I{g0 + len(p.indicators)}", {"validate": "decimal", "criteria": ">=",
+        "value": 0, "input_title": "一级指标得分",
+        "input_message": "报告中说明的一级指标得分（不说明的不填）；应等于其下指标得分之和，“审核”表核对。",
+        "error_title": "一级指标得分", "error_message": "请填写不小于 0 的数字。"})  # fmt: skip
     ws.write_url(2, 10, f"internal:'{AUDIT_SHEET}'!A1", st.link, "查看审核结果")
     # no frozen rows: the heading rows (funds, goals, indicator header) take some 400 px, and
     # a laptop screen is for the indicator rows; the header row repeats on printed pages
@@ -521,7 +535,8 @@ def _draw_projects(sh: Sheets) -> None:
     b = next(b for b in sh.layout.blocks if b.list_path == "projects")
     s, ws = b.sheet, sh.ws[b.sheet]
     sh.width(s, {"A": 30, "B": 9, "C": 24, "D": 13, "E": 13, "F": 13, "G": 10, "H": 20, "I": 12,
-                 "J": 3, "K": 22, "L": 12, "M": 12})  # fmt: skip
+                 "J": 3, "K": 22, "L": 12, "M": 12,
+                 "R": 3, "S": 22, "T": 12, "U": 12, "V": 12, "W": 12, "X": 12, "Y": 12})  # fmt: skip
     sh.merge(s, "A1:I1", "项目支出明细（万元）", st.title)
     sh.heights[(s, 1)] = 32
     for col in b.columns:
@@ -562,8 +577,19 @@ def _draw_projects(sh: Sheets) -> None:
     validate(ws, f"L{counts.first_row}:M{counts.last_row}", {"validate": "integer", "criteria": ">=", "value": 0,
         "input_title": "项目个数", "input_message": "报告中说明的一级项目、二级项目个数。",
         "error_title": "项目个数", "error_message": "请填写非负整数。"})  # fmt: skip
+    subs = next(b for b in sh.layout.blocks if b.list_path == "project_subtotals")
+    h = subs.first_row - 1
+    for col in subs.columns:
+        sh.put(
+            s, f"{col.letter}{h}", col.header, st.check_head if col.role == "formula" else st.header
+        )
+    sh.merge(s, f"S{h - 1}:Y{h - 1}", "项目支出小计（万元；填报及复算）", st.header)
+    srow = f"{subs.first_row}:{subs.last_row}"
+    validate(ws, _rng("S", srow), {"validate": "any", "input_title": "单位",
+        "input_message": "填“本级”或下属单位名称（与项目支出明细的所属单位一致）；右侧按明细复算该单位一级项目之和。"})  # fmt: skip
+    money_rule(ws, f"T{subs.first_row}:V{subs.last_row}")
     ws.freeze_panes(2, 1)
-    print_setup(ws, max(pr, counts.last_row + 2), 12, landscape=True)
+    print_setup(ws, max(pr, counts.last_row + 2), 24, landscape=True)
 
 
 def _draw_scores(sh: Sheets) -> None:
