@@ -89,6 +89,8 @@ ROW = {
         "amount",
         "unit_code",
         "share",
+        "first",
+        "second",
     )
 }
 BUDGET = Field("funds.total.budget")

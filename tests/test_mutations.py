@@ -95,6 +95,12 @@ def guangdong_full() -> Filing:
         {"unit": "本级", "initial": D(340), "adjusted": D(340), "spent": D(335)},
         {"unit": "示例市信息中心", "initial": D(50), "adjusted": D(50), "spent": D(50)},
     ]
+    # 信息化建设 in both units is one category of the department
+    data["project_counts"] = [
+        {"unit": "合计", "first": 2, "second": 3},
+        {"unit": "本级", "first": 2, "second": 2},
+        {"unit": "示例市信息中心", "first": 1, "second": 1},
+    ]
     return Filing.model_validate(data)
 
 
@@ -189,7 +195,9 @@ MISTAKES = [
     # its unit cleared, the 二级项目 joins the 本级 信息化建设 (the centre's has no children left)
     Mistake("unit-moved", "guangdong", {"projects.5.unit": None},
             {("XT-PROJECT-PARENT-SUM", "projects.0.initial"), ("XT-PROJECT-PARENT-SUM", "projects.0.adjusted"),
-             ("XT-PROJECT-PARENT-SUM", "projects.0.spent")}),
+             ("XT-PROJECT-PARENT-SUM", "projects.0.spent"),
+             # the 二级项目 now counts for 本级, not for the centre
+             ("XT-PROJECT-COUNTS", "project_counts.1.second"), ("XT-PROJECT-COUNTS", "project_counts.2.second")}),
     Mistake("dept-not-recalculated", "guangdong", {"indicators.3.score": 2},
             {("COMP-EXPLAIN-SCORE", "indicators.3.explanation"), ("ARITH-GROUP-SUM", "group_scores.2"), TOTAL},
             {("INTEG-STALE", "funds.total.rate")}, recalc=False),
@@ -353,7 +361,8 @@ def assert_audit_agrees(path: Path) -> int:
         for p, s in filing.sources.items()
         if s.sheet
         and s.cell
-        and p.split(".")[0] in ("indicators", "projects", "finance", "project_subtotals")
+        and p.split(".")[0]
+        in ("indicators", "projects", "finance", "project_subtotals", "project_counts")
     }
     sizes: Any
     if profile.kind == "project":

@@ -23,14 +23,17 @@ from ..findings import Scope, Severity
 from ..model import Filing, Indicator, Project
 from ..profile import Node, Profile, QualitativeRule, QuantitativeRule
 from ..scoring import ScoreResult
-from .common import row_used
+from .common import first_flags, row_used
 
-RowKind = Literal["indicator", "project", "income", "subtotal"]
+PROJECT_FLAGS = ("projects.*.first_dept", "projects.*.first_unit")
+
+RowKind = Literal["indicator", "project", "income", "subtotal", "count"]
 ROW_TABLES: dict[RowKind, str] = {
     "indicator": "indicators",
     "project": "projects",
     "income": "finance.income",
     "subtotal": "project_subtotals",
+    "count": "project_counts",
 }
 ROW_FIELDS: dict[RowKind, tuple[str, ...]] = {
     "indicator": (
@@ -61,6 +64,7 @@ ROW_FIELDS: dict[RowKind, tuple[str, ...]] = {
     ),
     "income": ("name", "amount", "share"),
     "subtotal": ("unit", "initial", "adjusted", "spent"),
+    "count": ("unit", "first", "second"),
 }
 KEYED_FIELDS = ("group_scores", "group_remarks", "texts")
 KINDS = ("project", "department")
@@ -267,6 +271,8 @@ def _rows(filing: Filing, kind: RowKind) -> list:
         return list(filing.projects)
     if kind == "subtotal":
         return list(filing.project_subtotals)
+    if kind == "count":
+        return list(filing.project_counts)
     return list(filing.finance.income) if filing.finance else []
 
 
@@ -366,6 +372,13 @@ class FilingEnv:
 
     def column(self, path: str) -> list[Scalar]:
         got = self.cache.get(path)
+        if got is None and path in PROJECT_FLAGS:  # the template's hidden helper columns
+            got = self.cache[path] = first_flags(
+                self.column("projects.*.name"),
+                self.column("projects.*.level"),
+                self.column("projects.*.unit"),
+                by_unit=path == PROJECT_FLAGS[1],
+            )
         if got is None:
             table, name = path.split(".*.")
             kind = _TABLE_KINDS[table]
@@ -390,6 +403,8 @@ def row_label(filing: Filing, profile: Profile, kind: RowKind, i: int) -> str:
         return f"{row.unit}项目「{row.name}」" if row.unit else f"项目「{row.name}」"
     if kind == "subtotal":
         return f"「{row.unit}」"
+    if kind == "count":
+        return "全部门" if row.unit == "合计" else f"「{row.unit}」"
     return f"收入来源「{row.name}」"
 
 

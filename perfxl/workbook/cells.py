@@ -21,6 +21,7 @@ from .layout import (
     AUDIT_SHEET,
     DEPT_TEXTS,
     META_SHEET,
+    PROJECT_FLAG_COLUMNS,
     Block,
     Layout,
     code_name,
@@ -97,6 +98,7 @@ _ROW_KINDS = {
     "project": "projects",
     "income": "finance.income",
     "subtotal": "project_subtotals",
+    "count": "project_counts",
 }
 
 
@@ -195,6 +197,8 @@ class Locator:
                 return c.letter
         if block.list_path == "indicators" and self.layout.profile.kind == "department":
             return _DEPT_ROW_EXTRAS.get(key)
+        if block.list_path == "projects":
+            return PROJECT_FLAG_COLUMNS.get(key)
         return None
 
 

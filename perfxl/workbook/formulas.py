@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..decimal_math import r2
 from ..expr import Const, Expr, Field, If, IsNumber, to_excel
+from ..model import OWN_UNIT
 from ..profile import (
     BandsRule,
     DeductionRule,
@@ -46,7 +47,14 @@ from ..score_rules import capped_total as capped_total_rule
 from ..score_rules import execution_score as execution_score_rule
 from ..scoring import grade as grade_in_python
 from ..scoring import percent, rate_score
-from .layout import DEPT_INDICATOR_COLUMNS, PROJECT_COLUMNS, Block, Layout, code_name
+from .layout import (
+    DEPT_INDICATOR_COLUMNS,
+    PROJECT_COLUMNS,
+    PROJECT_FLAG_COLUMNS,
+    Block,
+    Layout,
+    code_name,
+)
 
 if TYPE_CHECKING:
     from .cells import Ctx
@@ -239,7 +247,7 @@ def rule_text(node: Node) -> str:
 # ------------------------------------------------------------------ A1 helpers
 
 
-COLS = {chr(65 + i): i for i in range(26)}
+COLS = {chr(65 + i): i for i in range(26)} | {"A" + chr(65 + i): 26 + i for i in range(26)}
 
 
 def block_rows(b: Block) -> range:
@@ -434,6 +442,7 @@ def department_cells(layout: Layout) -> list[FCell]:
                   ("money", "form"), total_of)
         )  # fmt: skip
     out += _subtotal_cells(layout, plist)
+    out += _first_flag_cells(plist)
     # 评分表
     ic = {c.key: c.letter for c in DEPT_INDICATOR_COLUMNS}
     A, S, EX, K = ic["actual"], ic["score"], ic["explanation"], ic["recomputed"]
@@ -528,6 +537,43 @@ class _RowEnv:
                 None if v == "" else as_decimal(v) if isnum(v) and not isinstance(v, str) else v
             )
         return out
+
+
+def _first_flag_cells(plist: Block) -> list[FCell]:
+    """Hidden helpers beside each 项目支出明细 row: 1 on the first 一级项目 of its name in the
+    department (first_dept) and in its unit (first_unit); rules.common.first_flags in Python."""
+    from ..rules.common import first_flags
+
+    pc = {c.key: c.letter for c in plist.columns}
+    A, B, H, f = pc["name"], pc["level"], pc["unit"], plist.first_row
+    rows = list(block_rows(plist))
+
+    def flags(ctx: Ctx, by_unit: bool) -> list[Any]:
+        def col(letter: str) -> list[Any]:
+            out = []
+            for r in rows:
+                v = ctx.get(plist.sheet, r, letter)
+                out.append(
+                    None if v == "" else as_decimal(v) if isnum(v) and not isinstance(v, str) else v
+                )
+            return out
+
+        return first_flags(col(A), col(B), col(H), by_unit=by_unit)
+
+    out = []
+    for k, r in enumerate(rows):
+        head = f'AND(${B}{r}=1,${A}{r}<>"")'
+        same = f"(${B}${f}:${B}{r}=1)*(${A}${f}:${A}{r}=${A}{r})"
+        unit = (f'(((${H}${f}:${H}{r}=${H}{r})+(${H}{r}="")*(${H}${f}:${H}{r}="{OWN_UNIT}")'
+                f'+(${H}{r}="{OWN_UNIT}")*(${H}${f}:${H}{r}=""))>0)')  # fmt: skip
+        for key, test in (("first_dept", same), ("first_unit", f"{same}*{unit}")):
+            text = f"IF({head},IF(SUMPRODUCT({test})=1,1,0),0)"
+            by_unit = key == "first_unit"
+            out.append(
+                FCell(plist.sheet, r, PROJECT_FLAG_COLUMNS[key], text, ("score", "form"),
+                      lambda ctx, k=k, by_unit=by_unit: flags(ctx, by_unit)[k])
+            )  # fmt: skip
+    return out
 
 
 def _subtotal_cells(layout: Layout, plist: Block) -> list[FCell]:

@@ -334,6 +334,9 @@ PROJECT_COUNT_COLUMNS = (
     Column("second", "M", "input", "count", "二级项目个数"),
 )
 PROJECT_COUNT_ROWS = 8  # 合计, 本级 and up to six 下属单位
+# Hidden helper formulas beside each 项目支出明细 row (1 on the first 一级项目 of its name:
+# in the department, in its unit), which the live XT-PROJECT-COUNTS adds up
+PROJECT_FLAG_COLUMNS = {"first_dept": "AA", "first_unit": "AB"}
 # 项目支出小计 per unit, right of the counts (S:Y): the stated subtotals, their 复算 beside
 SUBTOTAL_COLUMNS = (
     Column("unit", "S", "input", "text", "单位（本级 / 下属单位）"),

@@ -22,7 +22,14 @@ from xlsxwriter.worksheet import Worksheet
 from ..profile import QUALITATIVE_PHRASES, Node, Profile
 from . import formulas as F
 from .formulas import COLS, block_rows, digits, leaves, letters
-from .layout import AUDIT_SHEET, GUIDE_SHEET, Block, Layout, second_levels
+from .layout import (
+    AUDIT_SHEET,
+    GUIDE_SHEET,
+    PROJECT_FLAG_COLUMNS,
+    Block,
+    Layout,
+    second_levels,
+)
 
 if TYPE_CHECKING:
     from .formulas import FCell
@@ -588,6 +595,9 @@ def _draw_projects(sh: Sheets) -> None:
     validate(ws, _rng("S", srow), {"validate": "any", "input_title": "单位",
         "input_message": "填“本级”或下属单位名称（与项目支出明细的所属单位一致）；右侧按明细复算该单位一级项目之和。"})  # fmt: skip
     money_rule(ws, f"T{subs.first_row}:V{subs.last_row}")
+    # the hidden helpers of the live project counts (1 on the first 一级项目 of each name)
+    first_flag = COLS[min(PROJECT_FLAG_COLUMNS.values())]
+    ws.set_column(first_flag, first_flag + len(PROJECT_FLAG_COLUMNS) - 1, 6, None, {"hidden": True})
     ws.freeze_panes(2, 1)
     print_setup(ws, max(pr, counts.last_row + 2), 24, landscape=True)
 
