@@ -66,6 +66,20 @@ def test_fill_loses_nothing(pid: str, data: st.DataObject) -> None:
         )
 
 
+@pytest.mark.parametrize("pid", PROFILES)
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_round_trip_is_exact(pid: str, data: st.DataObject) -> None:
+    """YAML → workbook → YAML gives the very filing back, every field of it, for a filing
+    whose computed fields (执行率, its score, project rates) are what the formulas show."""
+    src = expected(data.draw(any_filings(pid)))
+    with tempfile.TemporaryDirectory() as d:
+        out = build(Path(d) / "filled.xlsx", src)
+        assert not_kept(src, out) == []
+        got, _notes = read_workbook_ex(out)
+        assert plain(got) == plain(src)
+
+
 def test_round_trip_keeps_every_sort_of_text(tmp_path):
     """Widths and scripts a unit may paste: full-width, ideographic spaces, line breaks."""
     src = load_filing(PROJECT_EXAMPLE)

@@ -400,6 +400,7 @@ def full_project_filings(draw: st.DrawFn, profile_id: str = "project-2020") -> F
         indicators=inds,
         group_scores=draw(st.dictionaries(st.sampled_from(tops), cents(0, 6000))),
         group_remarks=draw(st.dictionaries(st.sampled_from(tops), TEXT)),
+        texts=draw(st.dictionaries(st.sampled_from(DEPT_TEXTS), LONG)),
         total_score=draw(_maybe(cents(0, 10000))),
         grade=draw(_maybe(st.sampled_from([g.label for g in p.grades]))),
     )

@@ -19,7 +19,6 @@ from . import formulas as F
 from .formulas import FCell, as_decimal, block_rows, digits, isnum, letters
 from .layout import (
     AUDIT_SHEET,
-    DEPT_TEXTS,
     META_SHEET,
     PROJECT_FLAG_COLUMNS,
     Block,
@@ -430,7 +429,7 @@ def _written_filing(
         group_remarks={k: v for k, v in f.group_remarks.items() if k in tops and v},
         finance=finance,
         projects=projects,
-        texts={k: v for k, v in f.texts.items() if k in DEPT_TEXTS and v},
+        texts={k: v for k, v in f.texts.items() if f"texts.{k}" in paths and v},
     )
 
 

@@ -289,6 +289,23 @@ def _project_layout(profile: Profile, rows_per_group: int | dict[str, int]) -> L
                 "说明",
             ),
         ]
+    # 评价结论 / 存在问题 / 改进措施 (Sichuan's table prints them; the self-report uses them)
+    r += 1
+    group_rows["_texts"] = r + 1
+    for i, key in enumerate(DEPT_TEXTS):
+        r += 2
+        cells.append(
+            Cell(
+                f"pf_ptext_{i + 1}",
+                s,
+                f"A{r}",
+                f"texts.{key}",
+                "input",
+                "longtext",
+                key,
+                f"A{r}:J{r}",
+            )
+        )
     cells += _banner_cells(s, "K")
     cells += _meta_cells()
     return Layout(profile, [s, AUDIT_SHEET, GUIDE_SHEET], cells, blocks, group_rows)
@@ -356,7 +373,11 @@ def optional_names(layout: Layout) -> frozenset[str]:
     """Names added to format-1 templates later (stated counts, 一级/二级 scores): a workbook made before them
     is still read, without those fields."""
     return frozenset(
-        [c.name for c in layout.cells if c.name.startswith(("pf_count_", "pf_sub_", "pf_top_"))]
+        [
+            c.name
+            for c in layout.cells
+            if c.name.startswith(("pf_count_", "pf_sub_", "pf_top_", "pf_ptext_"))
+        ]
         + [b.name for b in layout.blocks if b.name in ("pf_project_counts", "pf_project_subtotals")]
     )
 

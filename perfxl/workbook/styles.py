@@ -24,6 +24,7 @@ from . import formulas as F
 from .formulas import COLS, block_rows, digits, leaves, letters
 from .layout import (
     AUDIT_SHEET,
+    DEPT_TEXTS,
     GUIDE_SHEET,
     PROJECT_FLAG_COLUMNS,
     Block,
@@ -325,6 +326,11 @@ def draw_project(sh: Sheets) -> None:
         "value": 0, "input_title": "一级指标得分",
         "input_message": "报告中说明的一级指标得分（不说明的不填）；应等于其下指标得分之和，“审核”表核对。",
         "error_title": "一级指标得分", "error_message": "请填写不小于 0 的数字。"})  # fmt: skip
+    for i in range(len(DEPT_TEXTS)):
+        c = lay.cell(f"pf_ptext_{i + 1}")
+        r = digits(c.ref)
+        sh.merge(s, f"A{r - 1}:J{r - 1}", c.label, st.header)
+        sh.fit_row(s, r, [(sh.placed.inputs.get((s, r, "A")), 120)], base=45)
     ws.write_url(2, 10, f"internal:'{AUDIT_SHEET}'!A1", st.link, "查看审核结果")
     # no frozen rows: the heading rows (funds, goals, indicator header) take some 400 px, and
     # a laptop screen is for the indicator rows; the header row repeats on printed pages
