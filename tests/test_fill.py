@@ -237,3 +237,24 @@ def test_fill_strict_refuses_rather_than_lose_a_field(tmp_path):
     r = run_cli("fill", "dept-hubei", WUHAN_EXAMPLE, "-o", out, "--strict")
     assert r.returncode == 0, r.stderr
     assert out.is_file()
+
+
+def test_a_project_template_made_before_the_new_cells_is_still_filled_and_read(tmp_path):
+    """Before: 三级 blocks C:K (no 年初指标值), no 一级 score or text cells. Such a template is
+    filled and read; what it has no cell for is named, not lost silently."""
+    src = load_filing(PROJECT_EXAMPLE)
+    blank = build_workbook(load_profile(src.profile), tmp_path / "new.xlsx")
+    wb = openpyxl.load_workbook(blank)
+    for name in list(wb.defined_names):
+        dn = wb.defined_names[name]
+        if name.startswith(("pf_top_", "pf_ptext_")):
+            del wb.defined_names[name]
+        elif name.startswith("pf_ind_"):
+            dn.attr_text = dn.attr_text.replace("$L$", "$K$")
+    wb.save(tmp_path / "old.xlsx")
+    out = fill_template(tmp_path / "old.xlsx", src, tmp_path / "filled.xlsx")
+    back, notes = read_workbook_ex(out)
+    assert notes == [] and back.group_scores == {}
+    assert [i.target_initial for i in back.indicators if i.target_initial] == []
+    lost = {p.place for p in not_kept(src, out)}
+    assert {"group_scores.2", "indicators.0.target_initial"} <= lost
