@@ -378,6 +378,14 @@ def project_indicator(draw: st.DrawFn, code: str, weight: Decimal) -> Indicator:
     )
 
 
+def _counted() -> st.SearchStrategy[StatedCounts]:
+    return st.builds(
+        StatedCounts,
+        indicators=_maybe(st.integers(0, 500)),
+        full_marks=_maybe(st.integers(0, 500)),
+    )
+
+
 @st.composite
 def full_project_filings(draw: st.DrawFn, profile_id: str = "project-2020") -> Filing:
     p = load_profile(profile_id)
@@ -401,6 +409,7 @@ def full_project_filings(draw: st.DrawFn, profile_id: str = "project-2020") -> F
         group_scores=draw(st.dictionaries(st.sampled_from(tops), cents(0, 6000))),
         group_remarks=draw(st.dictionaries(st.sampled_from(tops), TEXT)),
         texts=draw(st.dictionaries(st.sampled_from(DEPT_TEXTS), LONG)),
+        counts=draw(st.dictionaries(st.sampled_from([*tops, "all"]), _counted())),
         total_score=draw(_maybe(cents(0, 10000))),
         grade=draw(_maybe(st.sampled_from([g.label for g in p.grades]))),
     )

@@ -306,6 +306,16 @@ def _project_layout(profile: Profile, rows_per_group: int | dict[str, int]) -> L
                 f"A{r}:J{r}",
             )
         )
+    # 指标个数 and 满分个数 a report states, per 一级 and for the whole table (全表)
+    r += 2
+    group_rows["_counts"] = r
+    for key in [top.code for top in profile.indicators] + ["all"]:
+        r += 1
+        for letter, (f, label) in zip("HI", COUNT_FIELDS.items(), strict=True):
+            cells.append(
+                Cell(f"pf_count_{code_name(key)}_{f}", s, f"{letter}{r}", f"counts.{key}.{f}",
+                     "input", "count", label)
+            )  # fmt: skip
     cells += _banner_cells(s, "K")
     cells += _meta_cells()
     return Layout(profile, [s, AUDIT_SHEET, GUIDE_SHEET], cells, blocks, group_rows)

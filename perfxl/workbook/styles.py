@@ -331,6 +331,16 @@ def draw_project(sh: Sheets) -> None:
         r = digits(c.ref)
         sh.merge(s, f"A{r - 1}:J{r - 1}", c.label, st.header)
         sh.fit_row(s, r, [(sh.placed.inputs.get((s, r, "A")), 120)], base=45)
+    c0 = lay.group_rows["_counts"]
+    sh.merge(s, f"A{c0}:G{c0}", "指标个数（填报）", st.header)
+    sh.put(s, f"H{c0}", "末级指标个数", st.header)
+    sh.put(s, f"I{c0}", "满分个数", st.header)
+    for i, top in enumerate([*p.indicators, None], start=1):
+        sh.merge(s, f"A{c0 + i}:G{c0 + i}", top.name if top else "全表", st.group)
+    validate(ws, f"H{c0 + 1}:I{c0 + len(p.indicators) + 1}", {"validate": "integer", "criteria": ">=",
+        "value": 0, "input_title": "指标个数",
+        "input_message": "报告中说明的末级（三级）指标个数及得满分的个数（不说明的不填）。",
+        "error_title": "指标个数", "error_message": "请填写非负整数。"})  # fmt: skip
     ws.write_url(2, 10, f"internal:'{AUDIT_SHEET}'!A1", st.link, "查看审核结果")
     # no frozen rows: the heading rows (funds, goals, indicator header) take some 400 px, and
     # a laptop screen is for the indicator rows; the header row repeats on printed pages
