@@ -151,6 +151,16 @@ class ProjectCount(_Model):
     second: int | None = Field(None, ge=0, title="二级项目个数（填报）")
 
 
+class UnitSubtotal(_Model):
+    """项目支出小计 a report states for the department itself (本级) or one 下属单位: the sum
+    of that unit's 一级项目 in each money column."""
+
+    unit: str = Field(..., title="单位（本级 / 下属单位名称）")
+    initial: Money | None = Field(None, title="年初预算小计（填报）")
+    adjusted: Money | None = Field(None, title="调整预算小计（填报）")
+    spent: Money | None = Field(None, title="实际支出小计（填报）")
+
+
 TOTAL_UNIT = "合计"  # ProjectCount.unit of the department as a whole
 OWN_UNIT = "本级"  # the department itself: project rows with no unit
 
@@ -176,6 +186,9 @@ class Filing(_Model):
     projects: list[Project] = Field(default_factory=list, title="项目支出明细（部门整体）")
     project_counts: list[ProjectCount] = Field(
         default_factory=list, title="项目个数（填报；合计、本级、各下属单位）"
+    )
+    project_subtotals: list[UnitSubtotal] = Field(
+        default_factory=list, title="项目支出小计（填报；本级、各下属单位）"
     )
     counts: dict[str, StatedCounts] = Field(
         default_factory=dict, title="指标个数（填报；键为一级指标编码，all 为全表）"

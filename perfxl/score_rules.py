@@ -73,6 +73,7 @@ ROW = {
         "unit",
         "target",
         "target_text",
+        "target_initial",
         "actual",
         "actual_text",
         "weight",
@@ -88,6 +89,8 @@ ROW = {
         "amount",
         "unit_code",
         "share",
+        "first",
+        "second",
     )
 }
 BUDGET = Field("funds.total.budget")

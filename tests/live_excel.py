@@ -19,7 +19,9 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from perfxl.expr import Trace, truth
 from perfxl.model import Filing
 from perfxl.profile import Profile
+from perfxl.rules.arithmetic import recomputed_cells
 from perfxl.rules.base import (
+    PROJECT_FLAGS,
     ROW_FIELDS,
     ROW_TABLES,
     FilingEnv,
@@ -29,8 +31,15 @@ from perfxl.rules.base import (
     row_count,
     row_value,
 )
+from perfxl.scoring import score
 
-SHEETS: dict[RowKind, str] = {"indicator": "指标", "project": "项目", "income": "收入"}
+SHEETS: dict[RowKind, str] = {
+    "indicator": "指标",
+    "project": "项目",
+    "income": "收入",
+    "subtotal": "小计",
+    "count": "个数",
+}
 
 
 @dataclass
@@ -71,7 +80,9 @@ def live_verdicts(
 
     path = folder / "live.xlsx"
     wb = xlsxwriter.Workbook(str(path))
-    env = FilingEnv(filing, profile)
+    # the 复算 cells a check refers to by name (复算总分), as the template shows them
+    computed = recomputed_cells(filing, profile, score(filing, profile))
+    env = FilingEnv(filing, profile, computed=computed)
     names: dict[str, str] = {}
 
     values = wb.add_worksheet("值")
@@ -101,6 +112,14 @@ def live_verdicts(
             col_name = f"col_{table.replace('.', '_')}_{name}"
             names[f"{table}.*.{name}"] = col_name
             wb.define_name(col_name, f"='{SHEETS[kind]}'!{first_cell}:{last_cell}")
+        if kind == "project":  # the template's hidden helper columns, as values
+            for j, flag in enumerate(PROJECT_FLAGS, start=len(ROW_FIELDS[kind])):
+                for i, v in enumerate(env.column(flag)):
+                    _write(ws, i + 1, j, v)
+                first_cell = xl_rowcol_to_cell(1, j, True, True)
+                last_cell = xl_rowcol_to_cell(max(n, 1), j, True, True)
+                names[flag] = f"col_projects_{flag.rsplit('.', 1)[1]}"
+                wb.define_name(names[flag], f"='{SHEETS[kind]}'!{first_cell}:{last_cell}")
 
     audit = wb.add_worksheet("审核")
     pending: list[tuple[int, LiveCheck, tuple[RowKind, int] | None, str]] = []

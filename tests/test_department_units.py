@@ -122,3 +122,18 @@ def test_the_self_report_names_each_projects_unit_and_subtotals_per_unit():
     assert "| 本级小计 | 1,500.00 | 1,566.00 | 1,550.30 | 99.00% |" in text
     assert "| 示例市图书馆小计 | 725.00 | 723.00 | 716.10 | 99.05% |" in text
     assert "“运行经费”（示例市图书馆）年初预算310.00万元" in text
+
+
+def test_unit_subtotals_are_computed_beside_the_stated_ones_and_checked_at_their_cell(tmp_path):
+    """Two units each with a 一级项目 运行经费: each unit's stated subtotal is its own rows'."""
+    src = load_filing(UNITS_EXAMPLE)
+    out = fill("dept-guangdong", src, tmp_path / "ok.xlsx")
+    assert findings(out, "XT-PROJECT-UNIT-SUM") == []
+    ws = openpyxl.load_workbook(out)["项目支出明细"]
+    assert ws["S4"].value == "本级" and ws["W4"].value.startswith("=IF($S4=")
+    wrong = src.model_copy(deep=True)
+    wrong.project_subtotals[1].spent = D("700.00")  # the rows of 示例市图书馆 give 716.10
+    out = fill("dept-guangdong", wrong, tmp_path / "wrong.xlsx")
+    assert findings(out, "XT-PROJECT-UNIT-SUM") == [("XT-PROJECT-UNIT-SUM", "项目支出明细!V5")]
+    (f,) = [x for x in check_path(out).report.findings if x.code == "XT-PROJECT-UNIT-SUM"]
+    assert "「示例市图书馆」的实际支出小计填报 700，" in f.message and "716.10" in f.message

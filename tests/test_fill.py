@@ -15,7 +15,9 @@ from perfxl.errors import InputError
 from perfxl.filing_io import filing_to_yaml, load_filing
 from perfxl.model import Filing, Indicator
 from perfxl.profile import load_profile
+from perfxl.verdict import check_path
 from perfxl.workbook.fill import fill, fill_template, not_kept
+from perfxl.workbook.layout import layout_for
 from perfxl.workbook.read import read_workbook, read_workbook_ex
 from perfxl.workbook.write import build_workbook
 
@@ -67,7 +69,7 @@ def test_filled_template_recalculates_when_opened(office, tmp_path):  # noqa: F8
     """openpyxl drops cached results; an office suite opening the copy computes them."""
     src = load_filing(PROJECT_EXAMPLE)
     out = fill_template(bureau_template(tmp_path, src.profile), src, tmp_path / "filled.xlsx")
-    assert read_workbook(out).total_score is None
+    assert read_workbook(out).funds.total.rate is None  # a formula: no cached result
     opened = office.resave(out, tmp_path / "opened.xlsx")
     got = read_workbook(opened)
     assert got.model_dump(exclude={"sources"}) == expected(src).model_dump(exclude={"sources"})
@@ -207,11 +209,17 @@ def test_fill_names_every_field_it_could_not_keep(tmp_path):
     assert r.returncode == 0, r.stderr
     lines = [x for x in r.stderr.splitlines() if "填报数据中的" in x]
     said = "\n".join(lines)
-    assert "total_score" in said and "「总分（填报）」为 97.00" in said and "96.85" in said
-    assert "grade" in said and "「评价等级（填报）」为 良" in said
+    # the stated 总分 and 等级 have input cells: kept, and the checks compare them
+    assert "total_score" not in said and "grade" not in said
+    back = read_workbook(tmp_path / "out.xlsx")
+    assert (back.total_score, back.grade) == (Decimal("97.00"), "良")
+    found = {(f.code, f.cell) for f in check_path(tmp_path / "out.xlsx").report.findings}
+    total_cell = layout_for(load_profile("dept-guangdong")).cell("pf_total_score").ref
+    assert ("ARITH-TOTAL", total_cell) in found
     assert "counts.all" not in said
-    # 二级 scores (group_scores.1.1) have no cell in a department table
-    assert "group_scores.1.1" in said and "为 38：模板中没有填写该项的单元格，未写入" in said
+    # 二级 scores (group_scores.1.1) have their cells below the 指标个数
+    assert "group_scores.1.1" not in said
+    assert back.group_scores["1.1"] == Decimal(38)
     # a filing the workbook gives back whole: nothing to say
     clean = load_filing(WUHAN_EXAMPLE)
     out = fill("dept-hubei", clean, tmp_path / "w.xlsx")
@@ -219,13 +227,35 @@ def test_fill_names_every_field_it_could_not_keep(tmp_path):
 
 
 def test_fill_strict_refuses_rather_than_lose_a_field(tmp_path):
-    data = guangdong()  # its 二级 scores (group_scores.1.1 …) have no cell
+    data = guangdong()
+    data["indicators"][0]["target_initial"] = Decimal(90)  # 年初指标值: no cell
     src = tmp_path / "g.yaml"
     src.write_text(filing_to_yaml(Filing.model_validate(data)), encoding="utf-8")
     out = tmp_path / "g.xlsx"
     r = run_cli("fill", "dept-guangdong", src, "-o", out, "--strict")
-    assert r.returncode == 2 and "group_scores.1.1" in r.stderr and "--strict" in r.stderr
+    assert r.returncode == 2 and "target_initial" in r.stderr and "--strict" in r.stderr
     assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["g.yaml"]
     r = run_cli("fill", "dept-hubei", WUHAN_EXAMPLE, "-o", out, "--strict")
     assert r.returncode == 0, r.stderr
     assert out.is_file()
+
+
+def test_a_project_template_made_before_the_new_cells_is_still_filled_and_read(tmp_path):
+    """Before: 三级 blocks C:K (no 年初指标值), no 一级 score or text cells. Such a template is
+    filled and read; what it has no cell for is named, not lost silently."""
+    src = load_filing(PROJECT_EXAMPLE)
+    blank = build_workbook(load_profile(src.profile), tmp_path / "new.xlsx")
+    wb = openpyxl.load_workbook(blank)
+    for name in list(wb.defined_names):
+        dn = wb.defined_names[name]
+        if name.startswith(("pf_top_", "pf_ptext_")):
+            del wb.defined_names[name]
+        elif name.startswith("pf_ind_"):
+            dn.attr_text = dn.attr_text.replace("$L$", "$K$")
+    wb.save(tmp_path / "old.xlsx")
+    out = fill_template(tmp_path / "old.xlsx", src, tmp_path / "filled.xlsx")
+    back, notes = read_workbook_ex(out)
+    assert notes == [] and back.group_scores == {}
+    assert [i.target_initial for i in back.indicators if i.target_initial] == []
+    lost = {p.place for p in not_kept(src, out)}
+    assert {"group_scores.2", "indicators.0.target_initial"} <= lost

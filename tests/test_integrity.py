@@ -137,10 +137,14 @@ def test_number_typed_over_a_formula(books: dict[str, Path], tmp_path: Path) -> 
 
 
 def test_text_typed_over_a_formula(books: dict[str, Path], tmp_path: Path) -> None:
-    bad = patched(books["project"], tmp_path / "text.xlsx", "xl/worksheets/sheet1.xml",
-                  set_cell("J58", "<is><t>优</t></is>", ' t="inlineStr"'))  # fmt: skip
+    bad = patched(
+        books["project"],
+        tmp_path / "text.xlsx",
+        "xl/worksheets/sheet1.xml",
+        set_cell("K59", "<is><t>优</t></is>", ' t="inlineStr"'),
+    )  # fmt: skip  (复算等级)
     r = check_file(bad)
-    assert integrity(r) == [("INTEG-FORMULA", f"{FORM}!J58")]
+    assert integrity(r) == [("INTEG-FORMULA", f"{FORM}!K59")]
     assert "「优」" in next(f.message for f in r.findings if f.code == "INTEG-FORMULA")
 
 
@@ -179,13 +183,13 @@ def test_formula_text_normalisation() -> None:
 def test_stale_cached_value_is_a_warning_and_checked_as_recomputed(
     books: dict[str, Path], tmp_path: Path
 ) -> None:
-    def stale(xml: str) -> str:  # the stated total's cached result, as a careless tool left it
-        return re.sub(r'(<c r="I58"[^>]*>.*?<v>)94\.23(</v>)', r"\g<1>90\2", xml, count=1)
+    def stale(xml: str) -> str:  # the 复算总分's cached result, as a careless tool left it
+        return re.sub(r'(<c r="K58"[^>]*>.*?<v>)94\.23(</v>)', r"\g<1>90\2", xml, count=1)
 
     r = check_file(
         patched(books["project"], tmp_path / "stale.xlsx", "xl/worksheets/sheet1.xml", stale)
     )
-    assert integrity(r) == [("INTEG-STALE", f"{FORM}!I58")]
+    assert integrity(r) == [("INTEG-STALE", f"{FORM}!K58")]
     f = next(f for f in r.findings if f.code == "INTEG-STALE")
     assert (f.expected, f.actual, f.severity) == ("94.23", "90", Severity.WARNING)
     assert r.valid  # the total is checked as Excel will show it: 94.23, no ARITH-TOTAL
@@ -217,13 +221,13 @@ def test_error_value_in_an_input_cell(books: dict[str, Path], tmp_path: Path) ->
 
 def test_error_value_in_a_template_formula(books: dict[str, Path], tmp_path: Path) -> None:
     def broken(xml: str) -> str:
-        return re.sub(r'<c r="C38"([^>]*?)>(<f>.*?</f>)<v>[^<]*</v></c>',
-                      r'<c r="C38"\1 t="e">\2<v>#REF!</v></c>', xml, count=1)  # fmt: skip
+        return re.sub(r'<c r="D38"([^>]*?)>(<f>.*?</f>)<v>[^<]*</v></c>',
+                      r'<c r="D38"\1 t="e">\2<v>#REF!</v></c>', xml, count=1)  # fmt: skip
 
     r = check_file(
         patched(books["hubei"], tmp_path / "ref.xlsx", "xl/worksheets/sheet4.xml", broken)
     )
-    assert ("INTEG-ERROR-VALUE", "评分表!C38") in integrity(r)
+    assert ("INTEG-ERROR-VALUE", "评分表!D38") in integrity(r)
     assert "模板公式出错" in next(f.message for f in r.findings if f.code == "INTEG-ERROR-VALUE")
 
 

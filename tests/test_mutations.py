@@ -32,7 +32,7 @@ from perfxl.model import Filing
 from perfxl.office import Office
 from perfxl.profile import load_profile
 from perfxl.rules import formula_hits
-from perfxl.rules.base import row_path
+from perfxl.rules.base import ROW_TABLES, row_path
 from perfxl.workbook.layout import AUDIT_SHEET
 from perfxl.workbook.read import read_workbook
 from perfxl.workbook.write import AUDIT_FIRST_ROW, build_workbook, plan_for
@@ -91,6 +91,16 @@ def guangdong_full() -> Filing:
         }
         | center,
     ]
+    data["project_subtotals"] = [
+        {"unit": "本级", "initial": D(340), "adjusted": D(340), "spent": D(335)},
+        {"unit": "示例市信息中心", "initial": D(50), "adjusted": D(50), "spent": D(50)},
+    ]
+    # 信息化建设 in both units is one category of the department
+    data["project_counts"] = [
+        {"unit": "合计", "first": 2, "second": 3},
+        {"unit": "本级", "first": 2, "second": 2},
+        {"unit": "示例市信息中心", "first": 1, "second": 1},
+    ]
     return Filing.model_validate(data)
 
 
@@ -115,24 +125,27 @@ class Mistake:
 
 
 TOTAL = ("ARITH-TOTAL", "total_score")
+# the project example states its 一级 scores (产出指标 47.24 …): a changed row breaks its 一级
+OUTPUT = ("ARITH-GROUP-SUM", "group_scores.2")
 MISTAKES = [
     # ---- project-2020
     Mistake("fund-lines", "project", {"funds.fiscal.budget": 1},
             {("ARITH-FUND-SUM", "funds.total.budget")}),
     Mistake("score-over-weight", "project", {"indicators.0.score": 12},
-            {("ARITH-IND-SCORE", "indicators.0.score"), ("ARITH-SCORE-RANGE", "indicators.0.score"), TOTAL}),
+            {("ARITH-IND-SCORE", "indicators.0.score"), ("ARITH-SCORE-RANGE", "indicators.0.score"), OUTPUT}),
+    # a row's stated score does not move the stated 总分 (an input): ARITH-IND-SCORE says it
     Mistake("score-off-rule", "project", {"indicators.2.score": 4},
-            {("ARITH-IND-SCORE", "indicators.2.score"), ("COMP-EXPLAIN-SCORE", "indicators.2.explanation"), TOTAL}),
+            {("ARITH-IND-SCORE", "indicators.2.score"), ("COMP-EXPLAIN-SCORE", "indicators.2.explanation"), OUTPUT}),
     Mistake("explanation-missing", "project", {"indicators.1.explanation": None},
             {("COMP-EXPLAIN-SCORE", "indicators.1.explanation")}),
+    # a 定性 score is the unit's judgement: the 复算总分 takes it, the stated 总分 does not
     Mistake("qualitative-band", "project", {"indicators.9.score": 9},
-            {("ARITH-QUAL-BAND", "indicators.9.score")}),
+            {("ARITH-QUAL-BAND", "indicators.9.score"), TOTAL, ("ARITH-GROUP-SUM", "group_scores.3")}),
     Mistake("qualitative-phrase", "project", {"indicators.9.actual": "基本达成"},
             {("VAL-QUAL-PHRASE", "indicators.9.actual")}),
-    Mistake("total-typed", "project", {"total_score": 90},
-            {("INTEG-FORMULA", "total_score"), TOTAL}),
-    Mistake("grade-typed", "project", {"grade": "良"},
-            {("INTEG-FORMULA", "grade"), ("ARITH-GRADE", "grade")}),
+    # 总分 and 等级 are the unit's inputs, compared with the 复算 beside them
+    Mistake("total-typed", "project", {"total_score": 90}, {TOTAL}),
+    Mistake("grade-typed", "project", {"grade": "良"}, {("ARITH-GRADE", "grade")}),
     # the error cell reads as blank: the indicator scores 0 on recomputation
     Mistake("error-value", "project", {"indicators.0.actual": "=1/0"},
             {("INTEG-ERROR-VALUE", "indicators.0.actual"), TOTAL}),
@@ -140,12 +153,11 @@ MISTAKES = [
     # the 执行率 score follows the funds (score_rules.RATE), not the typed-over cell
     Mistake("rate-typed", "project", {"funds.total.rate": 95},
             {("INTEG-FORMULA", "funds.total.rate"), ("ARITH-EXEC-RATE", "funds.total.rate")}),
-    # the stated total (SUM) skips the text
     Mistake("text-in-number", "project", {"indicators.2.score": "五分"},
-            {("VAL-NUMBER-TEXT", "indicators.2.score"), ("COMP-IND-SCORE", "indicators.2.score"), TOTAL}),
+            {("VAL-NUMBER-TEXT", "indicators.2.score"), ("COMP-IND-SCORE", "indicators.2.score"), OUTPUT}),
     # saved without calculation: one warning; the figures are checked as recomputed
     Mistake("not-recalculated", "project", {"indicators.2.score": 4},
-            {("ARITH-IND-SCORE", "indicators.2.score"), ("COMP-EXPLAIN-SCORE", "indicators.2.explanation"), TOTAL},
+            {("ARITH-IND-SCORE", "indicators.2.score"), ("COMP-EXPLAIN-SCORE", "indicators.2.explanation"), OUTPUT},
             {("INTEG-STALE", "funds.total.rate")}, recalc=False),
     # ---- dept-hubei (Wuhan 2020 with a complete 收支情况 and 二级项目)
     Mistake("income-lines", "hubei", {"finance.income.0.amount": 2900},
@@ -163,25 +175,29 @@ MISTAKES = [
             {("INTEG-ERROR-VALUE", "finance.income.1.amount"), ("XT-INCOME-SUM", "finance.income_total")}),
     # ---- dept-guangdong
     Mistake("group-score", "guangdong", {"group_scores.1": 45},
-            {("ARITH-GROUP-SUM", "group_scores.1"), TOTAL}),
+            {("ARITH-GROUP-SUM", "group_scores.1")}),
     Mistake("dept-over-weight", "guangdong", {"indicators.0.score": 21},
             {("ARITH-SCORE-RANGE", "indicators.0.score"), ("ARITH-GROUP-SUM", "group_scores.1")}),
     Mistake("dept-explanation", "guangdong", {"indicators.1.explanation": None},
             {("COMP-EXPLAIN-SCORE", "indicators.1.explanation")}),
-    Mistake("dept-grade-typed", "guangdong", {"grade": "良"},
-            {("INTEG-FORMULA", "grade"), ("ARITH-GRADE", "grade")}),
+    Mistake("dept-grade-typed", "guangdong", {"grade": "良"}, {("ARITH-GRADE", "grade")}),
     # the share is the unit's input (its 复算 is beside it): a wrong one is a XT-SHARES error
     Mistake("dept-share-typed", "guangdong", {"finance.basic_share": 50},
             {("XT-SHARES", "finance.basic_share")}),
     Mistake("income-share", "hubei", {"finance.income.0.share": 92.5},
             {("XT-INCOME-SHARES", "finance.income.0.share")}),
+    # a 下属单位's stated subtotal against its own 一级项目 only
+    Mistake("unit-subtotal", "guangdong", {"project_subtotals.1.spent": 45},
+            {("XT-PROJECT-UNIT-SUM", "project_subtotals.1.spent")}),
     # two units' 信息化建设: a 下属单位's 二级项目 counts for its own 一级项目 only
     Mistake("unit-parent-project", "guangdong", {"projects.5.spent": 45},
             {("XT-PROJECT-PARENT-SUM", "projects.4.spent")}),
     # its unit cleared, the 二级项目 joins the 本级 信息化建设 (the centre's has no children left)
     Mistake("unit-moved", "guangdong", {"projects.5.unit": None},
             {("XT-PROJECT-PARENT-SUM", "projects.0.initial"), ("XT-PROJECT-PARENT-SUM", "projects.0.adjusted"),
-             ("XT-PROJECT-PARENT-SUM", "projects.0.spent")}),
+             ("XT-PROJECT-PARENT-SUM", "projects.0.spent"),
+             # the 二级项目 now counts for 本级, not for the centre
+             ("XT-PROJECT-COUNTS", "project_counts.1.second"), ("XT-PROJECT-COUNTS", "project_counts.2.second")}),
     Mistake("dept-not-recalculated", "guangdong", {"indicators.3.score": 2},
             {("COMP-EXPLAIN-SCORE", "indicators.3.explanation"), ("ARITH-GROUP-SUM", "group_scores.2"), TOTAL},
             {("INTEG-STALE", "funds.total.rate")}, recalc=False),
@@ -343,10 +359,13 @@ def assert_audit_agrees(path: Path) -> int:
             return "通过"
         return "已说明" if failing[key][target] else WORDS[lc.severity.token]
 
-    rows = {
-        (s.sheet, int(re.sub(r"[A-Z]", "", s.cell))): p
+    rows = {  # blocks side by side on one sheet (项目支出明细, 项目支出小计): keyed by table too
+        (s.sheet, int(re.sub(r"[A-Z]", "", s.cell)), p.split(".")[0]): p
         for p, s in filing.sources.items()
-        if s.sheet and s.cell and p.split(".")[0] in ("indicators", "projects", "finance")
+        if s.sheet
+        and s.cell
+        and p.split(".")[0]
+        in ("indicators", "projects", "finance", "project_subtotals", "project_counts")
     }
     sizes: Any
     if profile.kind == "project":
@@ -377,7 +396,7 @@ def assert_audit_agrees(path: Path) -> int:
             target = lc.path
         else:
             block, r = inst.row
-            owner = rows.get((block.sheet, r))
+            owner = rows.get((block.sheet, r, ROW_TABLES[lc.per_row].split(".")[0]))
             if owner is None:  # a blank row: nothing to check
                 target = None
             else:

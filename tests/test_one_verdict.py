@@ -154,6 +154,17 @@ MISTAKES = [
       Edit("group_remarks.1.2.1", "set", "追加预算已批复，调整预算尚在办理")),
     M("g-unit-cleared", "guangdong", Edit("projects.5.unit", "clear"),
       caught_by=("XT-PROJECT-PARENT-SUM",)),
+    M("g-unit-subtotal", "guangdong", Edit("project_subtotals.1.spent", "set", 45),
+      caught_by=("XT-PROJECT-UNIT-SUM",)),
+    M("g-project-count", "guangdong", Edit("project_counts.0.first", "set", 3),
+      caught_by=("XT-PROJECT-COUNTS",)),
+    M("g-unit-count", "guangdong", Edit("project_counts.2.unit", "set", "示例市档案中心"),
+      caught_by=("XT-PROJECT-COUNTS",)),
+    M("g-project-row-copied", "guangdong", Edit("projects.3.name", "copy_below"),
+      caught_by=("XT-PROJECTS-SUM", "XT-PROJECT-UNIT-SUM")),
+    M("g-total-typed", "guangdong", Edit("total_score", "set", 90), caught_by=("ARITH-TOTAL",)),
+    M("g-second-score", "guangdong", Edit("group_scores.1.1", "set", 30),
+      caught_by=("ARITH-GROUP-SUM",)),
 ]  # fmt: skip
 
 

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from perfxl.filing_io import load_filing
 from perfxl.model import Filing
 from perfxl.profile import shipped_profiles
+from perfxl.workbook.fill import not_kept
 from perfxl.workbook.read import read_workbook_ex
 
 from .conftest import PROJECT_EXAMPLE, WUHAN_EXAMPLE
@@ -43,6 +44,40 @@ def test_fill_then_read(pid: str, data: st.DataObject) -> None:
     src = data.draw(any_filings(pid))
     with tempfile.TemporaryDirectory() as d:
         check_round_trip(build(Path(d) / "filled.xlsx", src), src)
+
+
+@pytest.mark.parametrize("pid", PROFILES)
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_fill_loses_nothing(pid: str, data: st.DataObject) -> None:
+    """Every field a generated filing states, stated total and grade, 一级/二级 scores and
+    年初指标值 included, comes back from the filled workbook: `fill` has nothing to report."""
+    src = data.draw(any_filings(pid))
+    with tempfile.TemporaryDirectory() as d:
+        out = build(Path(d) / "filled.xlsx", src)
+        assert not_kept(src, out) == []
+        got, _notes = read_workbook_ex(out)
+        assert (got.total_score, got.grade) == (src.total_score, src.grade)
+        assert got.group_scores == src.group_scores
+        assert got.group_remarks == src.group_remarks
+        initial = [(i.code, i.target_initial) for i in src.indicators if i.target_initial]
+        assert sorted(initial) == sorted(
+            (i.code, i.target_initial) for i in got.indicators if i.target_initial
+        )
+
+
+@pytest.mark.parametrize("pid", PROFILES)
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_round_trip_is_exact(pid: str, data: st.DataObject) -> None:
+    """YAML → workbook → YAML gives the very filing back, every field of it, for a filing
+    whose computed fields (执行率, its score, project rates) are what the formulas show."""
+    src = expected(data.draw(any_filings(pid)))
+    with tempfile.TemporaryDirectory() as d:
+        out = build(Path(d) / "filled.xlsx", src)
+        assert not_kept(src, out) == []
+        got, _notes = read_workbook_ex(out)
+        assert plain(got) == plain(src)
 
 
 def test_round_trip_keeps_every_sort_of_text(tmp_path):

@@ -200,11 +200,30 @@ def test_stated_project_counts_mean_categories_for_the_department():
     data["project_counts"][2]["second"] = 2
     data["project_counts"].append({"unit": "另一中心", "first": 1})
     report = run(data)
-    assert blocking(report) == [
+    assert sorted(blocking(report)) == [
         ["XT-PROJECT-COUNTS", "project_counts.0.first"],
         ["XT-PROJECT-COUNTS", "project_counts.2.second"],
         ["XT-PROJECT-COUNTS", "project_counts.3.unit"],
     ]
-    first = report.errors[0]
+    (first,) = [f for f in report.errors if f.path == "project_counts.0.first"]
     assert (first.expected, first.actual) == ("4", "5") or (first.expected, first.actual) == (4, 5)
     assert "同名的一级项目计一次" in first.message
+
+
+def test_stated_unit_subtotals_are_each_units_own_first_level_projects():
+    """本级 is the rows without a unit, a 下属单位 its own rows (its same-named 档案馆运行维护
+    included, the 二级项目 not added twice), 合计 every 一级项目."""
+    data = two_units()
+    data["project_subtotals"] = [
+        {"unit": "本级", "initial": D("1973.81"), "adjusted": D("1551.29"), "spent": D("1551.29")},
+        {"unit": "某档案服务中心", "initial": D(50), "adjusted": D(50), "spent": D(50)},
+        {"unit": "合计", "initial": D("2023.81"), "spent": D("1601.29")},
+    ]
+    report = run(data)
+    assert report.status("XT-PROJECT-UNIT-SUM") is Status.PASSED
+    data["project_subtotals"][1]["spent"] = D("100.00")  # the 二级 added in: wrong
+    data["project_subtotals"][0]["initial"] = D("1550.00")
+    assert [f for f in blocking(run(data)) if f[0] == "XT-PROJECT-UNIT-SUM"] == [
+        ["XT-PROJECT-UNIT-SUM", "project_subtotals.0.initial"],
+        ["XT-PROJECT-UNIT-SUM", "project_subtotals.1.spent"],
+    ]

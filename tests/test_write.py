@@ -218,7 +218,10 @@ def test_excel_ref() -> None:
     assert excel_ref(lay, "row.target_text", 14, sheet=s) == "$F14"
     assert excel_ref(lay, "indicators.*.weight", sheet=s) == "$H$13:$H$57"
     assert excel_ref(lay, "indicators.*.code") == "'_perfxl'!$X$13:$X$57"
-    assert excel_ref(lay, "group_scores.2") == "'_perfxl'!$Z$1"  # no cell: always blank
+    assert (
+        excel_ref(lay, "group_scores.2") == f"'{s}'!$I$68"
+    )  # the stated 一级 score, below the 说明 rows and signature
+    assert excel_ref(lay, "group_scores.2.1") == "'_perfxl'!$Z$1"  # no cell: always blank
     dept = layout_for(load_profile("dept-hubei"))
     assert excel_ref(dept, "finance.income.*.amount") == "'收支情况'!$B$3:$B$10"
     assert excel_ref(dept, "row.weight", 4, sheet="评分表") == "$E4"
@@ -277,7 +280,7 @@ def test_bigger_blocks_for_more_indicators(tmp_path: Path) -> None:
     path = build_workbook(p, tmp_path / "big.xlsx", f)
     wb = openpyxl.load_workbook(path)
     (sheet, ref), = wb.defined_names["pf_ind_2_1"].destinations  # fmt: skip
-    assert ref == "$C$13:$K$20"
+    assert ref == "$C$13:$L$20"
     assert wb[sheet]["C20"].value == "指标7"
 
 
@@ -383,7 +386,7 @@ def test_cli_template(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     wb = openpyxl.load_workbook(out)
     (_, ref), = wb.defined_names["pf_ind_2_2"].destinations  # fmt: skip
-    assert ref == "$C$16:$K$18"
+    assert ref == "$C$16:$L$18"
     r = run_cli("template", "--all", "-o", tmp_path / "all")
     assert r.returncode == 0, r.stderr
     assert sorted(x.name for x in (tmp_path / "all").iterdir()) == sorted(

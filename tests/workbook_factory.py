@@ -18,7 +18,6 @@ from typing import Any
 import xlsxwriter
 from hypothesis import strategies as st
 
-from perfxl.decimal_math import r2
 from perfxl.model import (
     Filing,
     Finance,
@@ -30,6 +29,7 @@ from perfxl.model import (
     Project,
     ProjectCount,
     StatedCounts,
+    UnitSubtotal,
 )
 from perfxl.profile import Profile, load_profile
 from perfxl.scoring import execution_rate, percent, rate_score
@@ -40,8 +40,10 @@ from perfxl.workbook.layout import (
     DEPT_TEXTS,
     META_SHEET,
     PROJECT_COUNT_ROWS,
+    SUBTOTAL_ROWS,
     TEMPLATE_FORMAT,
     layout_for,
+    second_levels,
 )
 
 from .strategies import cents, department_filings, indicator, money, partition
@@ -97,7 +99,7 @@ def expected(filing: Filing, profile: Profile | None = None) -> Filing:
 
     Input fields the layout has room for come back as they were; indicators in the order
     of the table's blocks; formula fields as the template's formulas show them (the Python
-    engine's 执行率 and its score; 总分 = the stated scores summed; grade of that total).
+    engine's 执行率 and its score; 总分 and 评价等级 are stated, inputs like the rest).
     """
     p = profile or load_profile(filing.profile)
     layout = layout_for(p, rows_per_group=rows_needed(filing))
@@ -126,24 +128,11 @@ def expected(filing: Filing, profile: Profile | None = None) -> Filing:
     t = lines["total"]
     rate = execution_rate(t) if project else _rate(t.budget, t.executed)
     t.rate = rate
-    stated: list[Decimal] = []
     if project:
         weight = next(
             n.weight for _, n in p.walk() if n.rule is not None and n.rule.kind == "execution_rate"
         )
         t.score = rate_score(rate, weight or Decimal(0)) if rate is not None else None
-        stated = [x for x in [t.score, *(i.score for i in inds)] if x is not None]
-    elif any(i.score is not None for i in inds) or any(
-        n.code in filing.group_scores for n in p.indicators
-    ):
-        for top in p.indicators:  # a stated 一级 score, else its leaves' stated scores
-            g = filing.group_scores.get(top.code)
-            leaves = {n.code for _, n in _walk(top)}
-            if g is not None:
-                stated.append(g)
-            else:
-                stated += [i.score for i in inds if i.code in leaves and i.score is not None]
-    total = r2(sum(stated, Decimal(0))) if stated else None
     finance = None
     projects: list[Project] = []
     if not project:
@@ -178,13 +167,14 @@ def expected(filing: Filing, profile: Profile | None = None) -> Filing:
         group_remarks={
             k: v for k, v in filing.group_remarks.items() if f"group_remarks.{k}" in paths
         },
-        total_score=total,
-        grade=p.grade(total) if total is not None else None,
+        total_score=keep("total_score"),  # stated: an input beside the 复算总分
+        grade=keep("grade"),
         finance=finance,
         projects=projects,
         texts={k: v for k, v in filing.texts.items() if f"texts.{k}" in paths},
         counts=_counts_kept(filing, paths),
         project_counts=[] if project else filing.project_counts,
+        project_subtotals=[] if project else filing.project_subtotals,
     )
 
 
@@ -383,7 +373,16 @@ def project_indicator(draw: st.DrawFn, code: str, weight: Decimal) -> Indicator:
             "explanation": draw(_maybe(LONG)),
             "score": base.score if base.direction == "定性" else draw(_maybe(cents(0, 1000))),
             "unit": base.unit if base.direction == "定性" else draw(_maybe(TEXT)),
+            "target_initial": None if base.target is None else draw(_maybe(EXTREME)),
         }
+    )
+
+
+def _counted() -> st.SearchStrategy[StatedCounts]:
+    return st.builds(
+        StatedCounts,
+        indicators=_maybe(st.integers(0, 500)),
+        full_marks=_maybe(st.integers(0, 500)),
     )
 
 
@@ -398,6 +397,7 @@ def full_project_filings(draw: st.DrawFn, profile_id: str = "project-2020") -> F
         for w in draw(partition(top.weight, n)) if n else []:
             child = draw(st.sampled_from(top.children))
             inds.append(draw(project_indicator(child.code, w)))
+    tops = [n.code for n in p.indicators]  # each 一级 has a score and a 说明 cell
     return Filing(
         profile=p.id,
         profile_version=p.version,
@@ -406,6 +406,12 @@ def full_project_filings(draw: st.DrawFn, profile_id: str = "project-2020") -> F
         goal_expected=draw(_maybe(LONG)),
         goal_actual=draw(_maybe(LONG)),
         indicators=inds,
+        group_scores=draw(st.dictionaries(st.sampled_from(tops), cents(0, 6000))),
+        group_remarks=draw(st.dictionaries(st.sampled_from(tops), TEXT)),
+        texts=draw(st.dictionaries(st.sampled_from(DEPT_TEXTS), LONG)),
+        counts=draw(st.dictionaries(st.sampled_from([*tops, "all"]), _counted())),
+        total_score=draw(_maybe(cents(0, 10000))),
+        grade=draw(_maybe(st.sampled_from([g.label for g in p.grades]))),
     )
 
 
@@ -466,20 +472,36 @@ def full_department_filings(draw: st.DrawFn, profile_id: str) -> Filing:
             max_size=PROJECT_COUNT_ROWS,
         )
     )
+    subtotals = draw(
+        st.lists(
+            st.builds(
+                UnitSubtotal,
+                unit=TEXT,
+                initial=_maybe(MONEY),
+                adjusted=_maybe(MONEY),
+                spent=_maybe(MONEY),
+            ),
+            max_size=SUBTOTAL_ROWS,
+        )
+    )
     tops = [n.code for n in p.indicators]
+    scored = [*tops, *(n.code for n in second_levels(p))]  # 一级 and 二级 have score cells
     return base.model_copy(
         update={
             "profile_version": p.version,
             "header": draw(headers()),
             "funds": draw(full_funds(("total",))),
             "indicators": inds,
-            "group_scores": draw(st.dictionaries(st.sampled_from(tops), cents(0, 2000))),
+            "group_scores": draw(st.dictionaries(st.sampled_from(scored), cents(0, 2000))),
             "group_remarks": draw(st.dictionaries(st.sampled_from(tops), TEXT)),
             "finance": finance,
             "projects": projects,
             "project_counts": project_counts,
+            "project_subtotals": subtotals,
             "counts": draw(st.dictionaries(st.sampled_from([*tops, "all"]), counted)),
             "texts": draw(st.dictionaries(st.sampled_from(DEPT_TEXTS), LONG)),
+            "total_score": draw(_maybe(cents(0, 10000))),
+            "grade": draw(_maybe(st.sampled_from([g.label for g in p.grades]))),
         }
     )
 

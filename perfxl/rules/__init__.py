@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 
-from ..expr import EvalError, Expr, Or, Scalar, compile_condition, evaluate
+from ..expr import EvalError, Expr, Or, Scalar, compile_condition, evaluate, paths
 from ..findings import Finding, Report, RuleOutcome, Status
 from ..model import Filing
 from ..profile import Profile
@@ -132,7 +132,7 @@ def formula_hits(
     """(hits, applied anywhere) of one formula, from the same expressions as its Excel text."""
     hits: list[Hit] = []
     applied = False
-    base = env or FilingEnv(filing, profile)
+    base = env or FilingEnv(filing, profile, computed=_computed(f, filing, profile))
     when, body, holds = _compiled(f)
     for at in instances(filing, f):
         env = base if at is None else base.at(*at)
@@ -160,6 +160,13 @@ def formula_hits(
             )
         )
     return hits, applied
+
+
+def _computed(f: Formula, filing: Filing, profile: Profile) -> dict[str, Scalar] | None:
+    """The 复算 cells a formula refers to (by defined name), from the score engine."""
+    if not any(p.startswith("pf_") for p in paths(f.verdict())):
+        return None
+    return arithmetic.recomputed_cells(filing, profile, score(filing, profile))
 
 
 def _finding(rule: Rule, hit: Hit, filing: Filing, file: str | None) -> Finding:
@@ -211,7 +218,8 @@ def check(
         title=filing.header.name,
         year=filing.header.year,
     )
-    env = FilingEnv(filing, profile)  # one value cache for every rule of this filing
+    # one value cache for every rule of this filing
+    env = FilingEnv(filing, profile, computed=arithmetic.recomputed_cells(filing, profile, result))
     for rule in CATALOGUE:
         hits: list[Hit] = []
         status = Status.NOT_APPLICABLE

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 
-from ..decimal_math import fmt2, r2
+from ..decimal_math import fmt2
 from ..expr import (
     And,
     Column,
@@ -20,6 +19,7 @@ from ..expr import (
     Not,
     Or,
     Round,
+    Scalar,
     Sum,
     SumIf,
     eq,
@@ -42,7 +42,7 @@ from ..score_rules import (
     ratio,
 )
 from ..scoring import ScoreResult
-from .base import Context, Formula, Hit, Rule
+from .base import Formula, Rule
 from .common import (
     APPLICABLE,
     BUDGET,
@@ -427,19 +427,60 @@ def _group_sum(profile: Profile) -> list[Formula]:
 # ---------------------------------------------------------------------- total, grade
 
 
-def _total(filing: Filing, profile: Profile, result: ScoreResult, ctx: Context) -> Iterator[Hit]:
-    stated = filing.total_score
-    if stated is None:
-        return
-    if result.cap is not None and r2(stated) > result.cap:
-        return  # reported by ARITH-EXEC-CAP
-    if r2(stated) != result.total:
-        yield Hit(
-            "total_score",
-            f"总分填报 {stated}，按各项复算为 {fmt2(result.total)}（等级 {result.grade}）",
-            expected=fmt2(result.total),
-            actual=stated,
+RECOMPUTED_TOTAL = Field("pf_total_recomputed")  # the 复算总分 cell beside the stated 总分
+
+
+def recomputed_cells(filing: Filing, profile: Profile, result: ScoreResult) -> dict[str, Scalar]:
+    """What the template's 复算总分 shows for `filing`: the engine's total, blank while the
+    inputs it is computed from hold no number (perfxl.workbook.formulas: unless_empty)."""
+
+    def num(v: object) -> bool:
+        return isinstance(v, Decimal | int) and not isinstance(v, bool)
+
+    typed = {p for p, s in filing.sources.items() if s.text is not None}
+    t = filing.funds.total
+    values = [
+        v for p, v in (("funds.total.budget", t.budget), ("funds.total.executed", t.executed))
+        if p not in typed
+    ]  # fmt: skip
+    keys = (
+        ("target", "actual", "weight", "score")
+        if profile.kind == "project"
+        else ("actual", "score")
+    )
+    for i, ind in enumerate(filing.indicators):
+        values += [getattr(ind, k) for k in keys if f"indicators.{i}.{k}" not in typed]
+    if profile.kind != "project":
+        values += [
+            filing.group_scores.get(top.code)
+            for top in profile.indicators
+            if f"group_scores.{top.code}" not in typed
+        ]
+    return {"pf_total_recomputed": result.total if any(num(v) for v in values) else None}
+
+
+def _total(profile: Profile) -> list[Formula]:
+    t = Round(TOTAL, 2)
+    held: Expr = eq(t, RECOMPUTED_TOTAL)
+    if profile.options.execution_caps:  # a total over its cap is ARITH-EXEC-CAP's finding
+        caps = profile.options.execution_caps
+        over = If(
+            HAS_RATE,
+            Not(And(*(If(lt(RATE, c.below), le(t, c.max_total), True) for c in caps))),
+            False,
         )
+        held = Or(held, over)
+    return [
+        Formula(
+            "total_score",
+            And(IsNumber(TOTAL), IsNumber(RECOMPUTED_TOTAL)),
+            held,
+            "总分填报 {actual}，按各项复算为 {expected}",
+            "总分应等于复算总分（各项四舍五入后相加，含折算、封顶）",
+            expected=RECOMPUTED_TOTAL,
+            actual=TOTAL,
+        )
+    ]
 
 
 def _grade(profile: Profile) -> list[Formula]:
@@ -570,7 +611,7 @@ RULES = [
         Scope.TABLE,
         "总分等于复算总分（各项四舍五入后相加，含折算、封顶）",
         "全部",
-        check=_total,
+        formulas=_total,
     ),
     Rule(
         "ARITH-GRADE",

@@ -23,13 +23,17 @@ from ..findings import Scope, Severity
 from ..model import Filing, Indicator, Project
 from ..profile import Node, Profile, QualitativeRule, QuantitativeRule
 from ..scoring import ScoreResult
-from .common import row_used
+from .common import first_flags, row_used
 
-RowKind = Literal["indicator", "project", "income"]
+PROJECT_FLAGS = ("projects.*.first_dept", "projects.*.first_unit")
+
+RowKind = Literal["indicator", "project", "income", "subtotal", "count"]
 ROW_TABLES: dict[RowKind, str] = {
     "indicator": "indicators",
     "project": "projects",
     "income": "finance.income",
+    "subtotal": "project_subtotals",
+    "count": "project_counts",
 }
 ROW_FIELDS: dict[RowKind, tuple[str, ...]] = {
     "indicator": (
@@ -59,6 +63,8 @@ ROW_FIELDS: dict[RowKind, tuple[str, ...]] = {
         "unit_code",
     ),
     "income": ("name", "amount", "share"),
+    "subtotal": ("unit", "initial", "adjusted", "spent"),
+    "count": ("unit", "first", "second"),
 }
 KEYED_FIELDS = ("group_scores", "group_remarks", "texts")
 KINDS = ("project", "department")
@@ -272,6 +278,10 @@ def _rows(filing: Filing, kind: RowKind) -> list:
         return list(filing.indicators)
     if kind == "project":
         return list(filing.projects)
+    if kind == "subtotal":
+        return list(filing.project_subtotals)
+    if kind == "count":
+        return list(filing.project_counts)
     return list(filing.finance.income) if filing.finance else []
 
 
@@ -303,8 +313,12 @@ class FilingEnv:
         row: tuple[RowKind, int] | None = None,
         cache: dict[Any, Any] | None = None,
         typed: dict[str, str] | None = None,
+        computed: dict[str, Scalar] | None = None,
     ) -> None:
         self.filing, self.profile, self.row = filing, profile, row
+        # what the template's 复算 cells show, by defined name ("pf_total_recomputed"):
+        # the score engine's results where the workbook has live formulas for them
+        self.computed: dict[str, Scalar] = computed or {}
         self.cache: dict[Any, Any] = {} if cache is None else cache
         # number cells that hold text, as Excel sees them: the text, not a number
         self.typed = (
@@ -314,7 +328,9 @@ class FilingEnv:
         )
 
     def at(self, kind: RowKind, i: int) -> FilingEnv:
-        return FilingEnv(self.filing, self.profile, (kind, i), self.cache, self.typed)
+        return FilingEnv(
+            self.filing, self.profile, (kind, i), self.cache, self.typed, self.computed
+        )
 
     def rows(self, kind: RowKind) -> list:
         key = "rows:" + kind
@@ -346,6 +362,8 @@ class FilingEnv:
                 raise ValueError(f"{path} outside a per-row check")
             kind, i = self.row
             return self._row_value(kind, i, path[4:])
+        if path.startswith("pf_"):
+            return self.computed.get(path)
         cache = self.cache
         if path in cache:
             return cache[path]
@@ -363,6 +381,13 @@ class FilingEnv:
 
     def column(self, path: str) -> list[Scalar]:
         got = self.cache.get(path)
+        if got is None and path in PROJECT_FLAGS:  # the template's hidden helper columns
+            got = self.cache[path] = first_flags(
+                self.column("projects.*.name"),
+                self.column("projects.*.level"),
+                self.column("projects.*.unit"),
+                by_unit=path == PROJECT_FLAGS[1],
+            )
         if got is None:
             table, name = path.split(".*.")
             kind = _TABLE_KINDS[table]
@@ -385,6 +410,10 @@ def row_label(filing: Filing, profile: Profile, kind: RowKind, i: int) -> str:
     if kind == "project":
         assert isinstance(row, Project)
         return f"{row.unit}项目「{row.name}」" if row.unit else f"项目「{row.name}」"
+    if kind == "subtotal":
+        return f"「{row.unit}」"
+    if kind == "count":
+        return "全部门" if row.unit == "合计" else f"「{row.unit}」"
     return f"收入来源「{row.name}」"
 
 

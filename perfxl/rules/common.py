@@ -5,9 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..decimal_math import fmt2
-from ..expr import And, Expr, Field, IsBlank, IsError, Not, Or, eq
-from ..model import FUND_LINES
+from ..expr import And, Expr, Field, IsBlank, IsError, Not, Or, Scalar, eq
+from ..expr import _compare as compare
+from ..model import FUND_LINES, OWN_UNIT
 from ..profile import (  # noqa: F401 (shared here)
+    ExecutionRateRule,
     Node,
     Profile,
     execution_node,
@@ -29,6 +31,36 @@ APPLICABLE = Or(IsBlank(ROW["applicable"]), eq(ROW["applicable"], True))
 
 # What a unit types into a fixed (profile) indicator row: its name, weight and 性质 are printed.
 FIXED_INPUTS = ("score", "target", "target_text", "actual", "actual_text", "explanation")
+
+
+def first_flags(
+    names: list[Scalar], levels: list[Scalar], units: list[Scalar], *, by_unit: bool
+) -> list[Scalar]:
+    """1 on each row that is the first 一级项目 of its name (in the department, or within
+    its unit when `by_unit`: 本级 is a blank unit or 本级), else 0. Cells compared as Excel's
+    "=" compares them; the template's hidden helper formulas compute the same."""
+    one = Decimal(1)
+    out: list[Scalar] = []
+    for i, (name, level) in enumerate(zip(names, levels, strict=True)):
+        if not (compare("=", level, one) and compare("<>", name, "")):
+            out.append(Decimal(0))
+            continue
+        n = 0
+        for j in range(i + 1):
+            if not (compare("=", levels[j], one) and compare("=", names[j], name)):
+                continue
+            if by_unit and not _same_unit(units[j], units[i]):
+                continue
+            n += 1
+        out.append(Decimal(1) if n == 1 else Decimal(0))
+    return out
+
+
+def _same_unit(a: Scalar, b: Scalar) -> bool:
+    own = (compare("=", b, "") and compare("=", a, OWN_UNIT)) or (
+        compare("=", b, OWN_UNIT) and compare("=", a, "")
+    )
+    return compare("=", a, b) or own
 
 
 def entered(*names: str) -> Expr:
@@ -53,9 +85,13 @@ def row_used(profile: Profile, kind: str) -> Expr:
         )
     if kind == "income":
         return present("name", "amount", "share")
+    if kind == "subtotal":
+        return present("unit", "initial", "adjusted", "spent")
+    if kind == "count":
+        return present("unit", "first", "second")
     if profile.kind == "project":  # a unit-defined row: every column is the unit's
         return present("name", "direction", "unit", "weight", "score", "target", "actual",
-                       "explanation")  # fmt: skip
+                       "explanation", "target_initial")  # fmt: skip
     # a fixed row: its name, weight and 性质 are printed
     return present(*FIXED_INPUTS)
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 
 from ..expr import (
     And,
     Column,
+    Const,
     CountNumbers,
+    Expr,
     Field,
     Filled,
     If,
@@ -184,6 +187,47 @@ def _project_rates(profile: Profile) -> list[Formula]:
     ]
 
 
+SUBTOTAL_FIELDS = {"initial": "年初预算", "adjusted": "调整预算", "spent": "实际支出"}
+
+
+def unit_subtotal(unit: Expr, key: str) -> Expr:
+    """The sum of a unit's 一级项目 in one money column of 项目支出明细: 本级 is the rows with
+    no unit (or 本级), 合计 every 一级项目; the 二级项目 are inside their 一级."""
+    units, levels = Column("projects.*.unit"), Column("projects.*.level")
+    money = Column(f"projects.*.{key}")
+    one = Const(Decimal(1))
+
+    def of(u: Expr) -> Expr:
+        return SumWhere(((units, u), (levels, one)), money)
+
+    own = of(Const("")) + of(Const(OWN_UNIT))
+    return If(
+        eq(unit, TOTAL_UNIT),
+        SumWhere(((levels, one),), money),
+        If(eq(unit, OWN_UNIT), own, of(unit)),
+    )
+
+
+def _subtotals(profile: Profile) -> list[Formula]:
+    out = []
+    for key, label in SUBTOTAL_FIELDS.items():
+        stated = ROW[key]
+        expected = Round(unit_subtotal(ROW["unit"], key), 2)
+        out.append(
+            Formula(
+                f"row.{key}",
+                IsNumber(stated),
+                eq(Round(stated, 2), expected),
+                f"{{row}}的{label}小计填报 {{actual}}，项目支出明细中该单位一级项目合计为 {{expected}}",
+                f"单位{label}小计应等于项目支出明细中该单位一级项目之和",
+                expected=expected,
+                actual=stated,
+                per_row="subtotal",
+            )
+        )
+    return out
+
+
 def _parents(filing: Filing, profile: Profile, result: ScoreResult, ctx: Context) -> Iterator[Hit]:
     """A 二级项目 must name a 一级项目 of the same unit (names compared as Excel does: case
     ignored)."""
@@ -197,51 +241,67 @@ def _parents(filing: Filing, profile: Profile, result: ScoreResult, ctx: Context
             yield Hit(f"projects.{i}.parent", f"二级项目「{p.name}」{what}", actual=p.parent)
 
 
+def _units_rows(unit: Expr, keys: tuple = (), value: Column | None = None) -> Expr:
+    """SumWhere over the 项目支出明细 rows of a unit (本级: blank or 本级; 合计: all)."""
+    units = Column("projects.*.unit")
+
+    def of(u: Expr) -> Expr:
+        return SumWhere(((units, u), *keys), value)
+
+    everyone = (
+        SumWhere(keys, value) if keys else Sum(value if value is not None else Const(Decimal(0)))
+    )
+    own = of(Const("")) + of(Const(OWN_UNIT))
+    return If(eq(unit, TOTAL_UNIT), everyone, If(eq(unit, OWN_UNIT), own, of(unit)))
+
+
+def _project_counts(profile: Profile) -> list[Formula]:
+    """Stated 一级/二级 project counts against the list: a unit's 一级 are its own rows, one
+    per name (the hidden helper 1 on the first of each name in the unit); the department
+    total (合计) counts the 一级项目 as categories (a name several units share counts once)
+    and sums the 二级项目."""
+    unit = ROW["unit"]
+    levels = Column("projects.*.level")
+    listed = gt(CountNumbers(levels), 0)
+    # rows of the unit: their 级次 add up to more than 0 (blank rows of the list have none)
+    found = If(eq(unit, TOTAL_UNIT), True, gt(_units_rows(unit, (), levels), 0))
+    first = If(
+        eq(unit, TOTAL_UNIT),
+        Sum(Column("projects.*.first_dept")),
+        _units_rows(unit, (), Column("projects.*.first_unit")),
+    )
+    second = _units_rows(unit, ((levels, Const(Decimal(2))),))
+    out = [
+        Formula(
+            "row.unit",
+            And(listed, Filled(unit)),
+            found,
+            "项目个数中的单位「{actual}」在项目支出明细中没有项目",
+            "项目个数中的单位应在项目支出明细中有项目（合计、本级或下属单位名称）",
+            actual=unit,
+            per_row="count",
+        )
+    ]
+    for field, count, level in (("first", first, "一级"), ("second", second, "二级")):
+        stated = ROW[field]
+        how = "（合计行：各单位同名的一级项目计一次）" if field == "first" else ""
+        out.append(
+            Formula(
+                f"row.{field}",
+                And(listed, IsNumber(stated), found),
+                eq(stated, count),
+                f"{{row}}填报{level}项目 {{actual}} 个，项目支出明细中有 {{expected}} 个{how}",
+                f"填报的{level}项目个数应与项目支出明细一致{how}",
+                expected=count,
+                actual=stated,
+                per_row="count",
+            )
+        )
+    return out
+
+
 def _key(text: str | None) -> str:
     return (text or "").casefold()
-
-
-def _unit_key(unit: str | None) -> str:
-    """本级 rows may leave 所属单位 blank or say 本级."""
-    return "" if unit is None or unit.strip() in ("", OWN_UNIT) else _key(unit.strip())
-
-
-def _project_counts(
-    filing: Filing, profile: Profile, result: ScoreResult, ctx: Context
-) -> Iterator[Hit]:
-    """Stated 一级/二级 project counts against the list: a unit's counts are its own rows
-    (一级 by distinct name); the department total (合计) counts the 一级项目 as categories
-    (a name several units share counts once) and sums the 二级项目."""
-    rows = filing.projects
-    if not rows:
-        return
-    units = {_unit_key(p.unit) for p in rows}
-    for i, stated in enumerate(filing.project_counts):
-        label = stated.unit.strip()
-        if label == TOTAL_UNIT:
-            mine, what = rows, "全部门"
-        else:
-            key = _unit_key(label)
-            if key not in units:
-                yield Hit(
-                    f"project_counts.{i}.unit",
-                    f"项目个数中的单位「{label}」在项目支出明细中没有项目",
-                    actual=label,
-                )
-                continue
-            mine, what = [p for p in rows if _unit_key(p.unit) == key], label or OWN_UNIT
-        first = len({_key(p.name) for p in mine if p.level == 1})
-        second = sum(1 for p in mine if p.level == 2)
-        for field, found, level in (("first", first, "一级"), ("second", second, "二级")):
-            value = getattr(stated, field)
-            if value is not None and value != found:
-                how = "（各单位同名的一级项目计一次）" if field == "first" and mine is rows else ""
-                yield Hit(
-                    f"project_counts.{i}.{field}",
-                    f"{what}填报{level}项目 {value} 个，项目支出明细中有 {found} 个{how}",
-                    expected=found,
-                    actual=value,
-                )
 
 
 def _leaves(node) -> list:
@@ -351,6 +411,15 @@ RULES = [
         formulas=_project_rates,
     ),
     Rule(
+        "XT-PROJECT-UNIT-SUM",
+        B,
+        Scope.CROSS,
+        "填报的本级、各下属单位项目支出小计（年初预算、调整预算、实际支出）等于该单位一级项目之和",
+        "部门整体（填报了单位小计时）",
+        kinds=DEPT,
+        formulas=_subtotals,
+    ),
+    Rule(
         "XT-PROJECT-PARENT",
         B,
         Scope.CROSS,
@@ -366,7 +435,7 @@ RULES = [
         "填报的一级、二级项目个数与项目支出明细一致（合计按一级项目类别计，二级项目求和）",
         "部门整体（填报了项目个数时）",
         kinds=DEPT,
-        check=_project_counts,
+        formulas=_project_counts,
     ),
     Rule(
         "XT-COUNTS",

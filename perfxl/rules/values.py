@@ -141,10 +141,23 @@ def _number_cells(profile: Profile) -> list[Formula]:
     if measured:
         out.append(_number_cell("row.actual", row + "实际值", per_row="indicator", codes=measured,
                                 live_label="按公式计分的指标的实际值"))  # fmt: skip
+    out.append(_number_cell("total_score", "总分"))
+    # stated subtotals: every 一级 of a project table, the 二级 of a department table
+    tops = profile.indicators
+    stated = tops if profile.kind == "project" else [
+        n for _, n in profile.walk() if n.children and n not in tops
+    ]  # fmt: skip
+    out += [_number_cell(f"group_scores.{n.code}", f"「{n.name}」的得分") for n in stated]
+    if open_codes(profile):
+        out.append(_number_cell("row.target_initial", row + "年初指标值", per_row="indicator",
+                                codes=open_codes(profile), live_label="年初指标值"))  # fmt: skip
     if profile.kind == "department":
         out += [_number_cell(f"finance.{k}", v) for k, v in FINANCE_MONEY.items()]
         out += [_number_cell(f"group_scores.{top.code}", f"「{top.name}」的评价得分")
                 for top in profile.indicators]  # fmt: skip
+        for col, label in PROJECT_MONEY.items():
+            out.append(_number_cell(f"row.{col}", row + label + "小计", per_row="subtotal",
+                                    live_label=f"单位{label}小计"))  # fmt: skip
         out.append(_number_cell("row.amount", row + "金额", per_row="income",
                                 live_label="收入金额"))  # fmt: skip
         for col, label in PROJECT_MONEY.items():

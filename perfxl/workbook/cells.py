@@ -20,6 +20,7 @@ from .formulas import FCell, as_decimal, block_rows, digits, isnum, letters
 from .layout import (
     AUDIT_SHEET,
     META_SHEET,
+    PROJECT_FLAG_COLUMNS,
     Block,
     Layout,
     code_name,
@@ -91,7 +92,13 @@ _FILING_ROOTS = frozenset(Filing.model_fields)
 # The department 评分表 shows a fixed indicator's weight (the profile's) beside its block.
 _DEPT_ROW_EXTRAS = {"weight": "E"}
 _ALIASES = {"target_text": "target", "actual_text": "actual"}  # one cell holds number or text
-_ROW_KINDS = {"indicator": "indicators", "project": "projects", "income": "finance.income"}
+_ROW_KINDS = {
+    "indicator": "indicators",
+    "project": "projects",
+    "income": "finance.income",
+    "subtotal": "project_subtotals",
+    "count": "project_counts",
+}
 
 
 class Locator:
@@ -189,6 +196,8 @@ class Locator:
                 return c.letter
         if block.list_path == "indicators" and self.layout.profile.kind == "department":
             return _DEPT_ROW_EXTRAS.get(key)
+        if block.list_path == "projects":
+            return PROJECT_FLAG_COLUMNS.get(key)
         return None
 
 
@@ -297,6 +306,8 @@ def place(layout: Layout, filing: Filing | None, lock_prefilled: bool = False) -
             rows = filing.finance.income if filing.finance else []
         elif b.list_path == "project_counts":
             rows = filing.project_counts[: b.rows]
+        elif b.list_path == "project_subtotals":
+            rows = filing.project_subtotals[: b.rows]
         else:
             continue
         for k, item in enumerate(rows):
@@ -362,6 +373,7 @@ def _indicator(kind: str, ind: Indicator) -> tuple[dict[str, Any], Indicator]:
             "weight": ind.weight,
             "score": ind.score,
             "explanation": ind.explanation,
+            "target_initial": ind.target_initial,
         }
     cells = {k: v for k, v in cells.items() if _cellvalue(v) is not None}
     data: dict[str, Any] = {"code": ind.code}

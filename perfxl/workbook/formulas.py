@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..decimal_math import r2
 from ..expr import Const, Expr, Field, If, IsNumber, to_excel
+from ..model import OWN_UNIT
 from ..profile import (
     BandsRule,
     DeductionRule,
@@ -46,7 +47,14 @@ from ..score_rules import capped_total as capped_total_rule
 from ..score_rules import execution_score as execution_score_rule
 from ..scoring import grade as grade_in_python
 from ..scoring import percent, rate_score
-from .layout import DEPT_INDICATOR_COLUMNS, PROJECT_COLUMNS, Block, Layout, code_name
+from .layout import (
+    DEPT_INDICATOR_COLUMNS,
+    PROJECT_COLUMNS,
+    PROJECT_FLAG_COLUMNS,
+    Block,
+    Layout,
+    code_name,
+)
 
 if TYPE_CHECKING:
     from .cells import Ctx
@@ -135,7 +143,7 @@ def project_row(profile: Profile, r: int) -> str:
     cells = {
         f"row.{k}": f"${cols[k]}{r}" for k in ("direction", "target", "actual", "score", "weight")
     }
-    first, last = PROJECT_COLUMNS[0].letter, PROJECT_COLUMNS[-2].letter
+    first, last = PROJECT_COLUMNS[0].letter, cols["explanation"]  # the row as printed
     return f'IF(COUNTA(${first}{r}:${last}{r})=0,"",{compiled(open_row_score(profile), cells)})'
 
 
@@ -239,7 +247,7 @@ def rule_text(node: Node) -> str:
 # ------------------------------------------------------------------ A1 helpers
 
 
-COLS = {chr(65 + i): i for i in range(26)}
+COLS = {chr(65 + i): i for i in range(26)} | {"A" + chr(65 + i): 26 + i for i in range(26)}
 
 
 def block_rows(b: Block) -> range:
@@ -312,8 +320,7 @@ def project_cells(layout: Layout) -> list[FCell]:
     H, X = _at(layout, "pf_funds_total_score")[2], _at(layout, "pf_exec_recomputed")[2]
     col = {c.key: c.letter for c in PROJECT_COLUMNS}
     T, S, K = col["target"], col["score"], col["recomputed"]
-    _, t, TI = _at(layout, "pf_total_score")
-    TJ, TK = _at(layout, "pf_grade")[2], _at(layout, "pf_total_recomputed")[2]
+    _, t, TK = _at(layout, "pf_total_recomputed")
     _, g, GK = _at(layout, "pf_grade_recomputed")
     out = [
         FCell(s, fr, G, rate(f"${B}${fr}", f"${E}${fr}"), ("pct", "form"),
@@ -335,12 +342,6 @@ def project_cells(layout: Layout) -> list[FCell]:
                 FCell(s, r, K, project_row(p, r), ("score", "check"),
                       lambda ctx, r=r: ctx.indicator_score(s, r))
             )  # fmt: skip
-    stated = f"${S}${first}:${S}${last}"
-
-    def stated_total(ctx: Ctx) -> Any:
-        nums = _numbers([ctx.get(s, fr, H), *ctx.span(s, range(first, last + 1), S)])
-        return r2(sum(nums, Decimal(0))) if nums else ""
-
     inputs = (f"{B}{fr}:{E}{fr}", f"{T}{first}:{S}{last}")
     input_cols = "".join(c.letter for c in PROJECT_COLUMNS if T <= c.letter <= S)
 
@@ -352,11 +353,8 @@ def project_cells(layout: Layout) -> list[FCell]:
         ]
         return not _numbers(vals)
 
+    # 总分 and 评价等级 are what the unit states (inputs); 复算 beside them
     out += [
-        FCell(s, t, TI, unless_empty([f"${H}${fr}", stated], f"ROUND(SUM(${H}${fr},{stated}),2)"),
-              ("score", "form"), stated_total),
-        FCell(s, t, TJ, f'IF(ISNUMBER(${TI}${t}),{grade(p, f"${TI}${t}")},"")', ("grade", "form"),
-              lambda ctx: _grade(p, ctx.get(s, t, TI))),
         FCell(s, t, TK,
               unless_empty([_abs(a) for a in inputs],
                            capped_total(p, f"SUM(${X}${fr},${K}${first}:${K}${last})", f"${G}${fr}")),
@@ -443,6 +441,8 @@ def department_cells(layout: Layout) -> list[FCell]:
             FCell(ps, pr, col, unless_empty([f"${rng}"], f'ROUND(SUMIF({levels},"<>2",${rng}),2)'),
                   ("money", "form"), total_of)
         )  # fmt: skip
+    out += _subtotal_cells(layout, plist)
+    out += _first_flag_cells(plist)
     # 评分表
     ic = {c.key: c.letter for c in DEPT_INDICATOR_COLUMNS}
     A, S, EX, K = ic["actual"], ic["score"], ic["explanation"], ic["recomputed"]
@@ -490,11 +490,9 @@ def department_cells(layout: Layout) -> list[FCell]:
         ]
         return not _numbers(vals)
 
-    stated_terms = []
     for top, g in groups:
         rows = [row_of[leaf.code] for leaf in leaves(top)]
         a, z = min(rows), max(rows)
-        stated_terms.append(f"IF(ISNUMBER(${GS}${g}),${GS}${g},SUM(${S}${a}:${S}${z}))")
         text = group_score(top.weight or Decimal(0), f"${GS}{g}", f"${A}${a}:${EX}${z}",
                            f"${K}${a}:${K}${z}")  # fmt: skip
         out.append(
@@ -507,37 +505,114 @@ def department_cells(layout: Layout) -> list[FCell]:
                 FCell(form, g, GE, f'IF(ISNUMBER(${GD}{g}),{by_rate},"")', ("grade", "plain"),
                       lambda ctx, code=top.code, g=g: ctx.nodes[code].grade if isnum(ctx.get(form, g, GD)) else "")
             )  # fmt: skip
-    _, t, TS = _at(layout, "pf_total_score")
-    TD, TE = _at(layout, "pf_total_recomputed")[2], _at(layout, "pf_grade")[2]
+    _, t, TD = _at(layout, "pf_total_recomputed")
     TF = _at(layout, "pf_grade_recomputed")[2]
 
-    def stated_total(ctx: Ctx) -> Any:
-        if not _numbers(
-            [*ctx.span(form, range(first, last + 1), S), *ctx.span(form, range(g0, g1 + 1), GS)]
-        ):
-            return ""
-        total = Decimal(0)
-        for top, g in groups:
-            v = ctx.get(form, g, GS)
-            if isnum(v):
-                total += as_decimal(v)
-            else:
-                rows = [row_of[leaf.code] for leaf in leaves(top)]
-                total += sum(_numbers(ctx.span(form, rows, S)), Decimal(0))
-        return r2(total)
-
     out += [
-        FCell(form, t, TS,
-              unless_empty([f"${S}${first}:${S}${last}", f"${GS}${g0}:${GS}${g1}"], f"ROUND({'+'.join(stated_terms)},2)"),
-              ("score", "form"), stated_total),
         FCell(form, t, TD,
               unless_empty(nodata_args, capped_total(p, f"SUM(${GD}${g0}:${GD}${g1})", rate_ref)),
               ("score", "form"), lambda ctx: "" if nodata(ctx) else ctx.result.total),
-        FCell(form, t, TE, f'IF(ISNUMBER(${TS}${t}),{grade(p, f"${TS}${t}")},"")', ("grade", "plain"),
-              lambda ctx: _grade(p, ctx.get(form, t, TS))),
         FCell(form, t, TF, f'IF(ISNUMBER(${TD}${t}),{grade(p, f"${TD}${t}")},"")', ("grade", "check"),
               lambda ctx: _grade(p, ctx.get(form, t, TD))),
     ]  # fmt: skip
+    return out
+
+
+class _RowEnv:
+    """One row of a block and whole columns of 项目支出明细, as the written cells hold them."""
+
+    def __init__(self, ctx: Ctx, plist: Block, sheet: str, row: int, cols: dict[str, str]):
+        self.ctx, self.plist, self.sheet, self.row, self.cols = ctx, plist, sheet, row, cols
+
+    def value(self, path: str) -> Any:
+        v = self.ctx.get(self.sheet, self.row, self.cols[path])
+        return None if v == "" else v
+
+    def column(self, path: str) -> list[Any]:
+        col = {c.key: c.letter for c in self.plist.columns}[path.split(".*.")[1]]
+        out = []
+        for r in block_rows(self.plist):
+            v = self.ctx.get(self.plist.sheet, r, col)
+            out.append(
+                None if v == "" else as_decimal(v) if isnum(v) and not isinstance(v, str) else v
+            )
+        return out
+
+
+def _first_flag_cells(plist: Block) -> list[FCell]:
+    """Hidden helpers beside each 项目支出明细 row: 1 on the first 一级项目 of its name in the
+    department (first_dept) and in its unit (first_unit); rules.common.first_flags in Python."""
+    from ..rules.common import first_flags
+
+    pc = {c.key: c.letter for c in plist.columns}
+    A, B, H, f = pc["name"], pc["level"], pc["unit"], plist.first_row
+    rows = list(block_rows(plist))
+
+    def flags(ctx: Ctx, by_unit: bool) -> list[Any]:
+        def col(letter: str) -> list[Any]:
+            out = []
+            for r in rows:
+                v = ctx.get(plist.sheet, r, letter)
+                out.append(
+                    None if v == "" else as_decimal(v) if isnum(v) and not isinstance(v, str) else v
+                )
+            return out
+
+        return first_flags(col(A), col(B), col(H), by_unit=by_unit)
+
+    out = []
+    for k, r in enumerate(rows):
+        head = f'AND(${B}{r}=1,${A}{r}<>"")'
+        same = f"(${B}${f}:${B}{r}=1)*(${A}${f}:${A}{r}=${A}{r})"
+        unit = (f'(((${H}${f}:${H}{r}=${H}{r})+(${H}{r}="")*(${H}${f}:${H}{r}="{OWN_UNIT}")'
+                f'+(${H}{r}="{OWN_UNIT}")*(${H}${f}:${H}{r}=""))>0)')  # fmt: skip
+        for key, test in (("first_dept", same), ("first_unit", f"{same}*{unit}")):
+            text = f"IF({head},IF(SUMPRODUCT({test})=1,1,0),0)"
+            by_unit = key == "first_unit"
+            out.append(
+                FCell(plist.sheet, r, PROJECT_FLAG_COLUMNS[key], text, ("score", "form"),
+                      lambda ctx, k=k, by_unit=by_unit: flags(ctx, by_unit)[k])
+            )  # fmt: skip
+    return out
+
+
+def _subtotal_cells(layout: Layout, plist: Block) -> list[FCell]:
+    """复算 of the stated 单位小计: the same expression XT-PROJECT-UNIT-SUM checks with."""
+    from ..expr import EvalError, Round, evaluate, to_excel
+    from ..rules.crosstable import unit_subtotal
+    from ..score_rules import ROW
+
+    sub = next((b for b in layout.blocks if b.list_path == "project_subtotals"), None)
+    if sub is None:
+        return []
+    sc = {c.key: c.letter for c in sub.columns}
+    pc = {c.key: c.letter for c in plist.columns}
+    out = []
+    for r in block_rows(sub):
+        unit = f"${sc['unit']}{r}"
+
+        def ref(path: str, unit: str = unit) -> str:
+            if path == "row.unit":
+                return unit
+            key = path.split(".*.")[1]
+            return f"${pc[key]}${plist.first_row}:${pc[key]}${plist.last_row}"
+
+        for key in ("initial", "adjusted", "spent"):
+            expr = Round(unit_subtotal(ROW["unit"], key), 2)
+            text = f'IF({unit}="","",{to_excel(expr, ref)})'
+
+            def value(ctx: Ctx, r: int = r, expr: Any = expr) -> Any:
+                env = _RowEnv(ctx, plist, sub.sheet, r, {"row.unit": sc["unit"]})
+                if env.value("row.unit") is None:
+                    return ""
+                try:
+                    return evaluate(expr, env)
+                except EvalError:
+                    return ""
+
+            out.append(
+                FCell(sub.sheet, r, sc[f"recomputed_{key}"], text, ("money", "check"), value)
+            )
     return out
 
 

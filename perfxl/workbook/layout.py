@@ -156,6 +156,8 @@ PROJECT_COLUMNS = (
     Column("score", "I", "input", "score", "得分"),
     Column("explanation", "J", "input", "longtext", "偏差原因分析及改进措施"),
     Column("recomputed", "K", "formula", "score", "复算得分"),
+    # the target approved with the budget, when 年度指标值 is the mid-year adjusted one
+    Column("target_initial", "L", "input", "number", "年初指标值（调整前）"),
 )
 PROJECT_INDICATOR_HEADER_ROW = 12
 
@@ -281,8 +283,8 @@ def _project_layout(profile: Profile, rows_per_group: int | dict[str, int]) -> L
             row += n
     cells += [
         Cell("pf_total_weight", s, f"H{row}", None, "constant", "score", "分值"),
-        Cell("pf_total_score", s, f"I{row}", "total_score", "formula", "score", "总分"),
-        Cell("pf_grade", s, f"J{row}", "grade", "formula", "text", "评价等级"),
+        Cell("pf_total_score", s, f"I{row}", "total_score", "input", "score", "总分（填报）"),
+        Cell("pf_grade", s, f"J{row}", "grade", "input", "text", "评价等级（填报）"),
         Cell("pf_total_recomputed", s, f"K{row}", None, "formula", "score", "复算总分"),
         Cell("pf_grade_recomputed", s, f"K{row + 1}", None, "formula", "text", "复算等级"),
     ]
@@ -302,9 +304,63 @@ def _project_layout(profile: Profile, rows_per_group: int | dict[str, int]) -> L
                 f"C{r}:J{r}",
             )
         )
+    # 一级指标得分 a report states (产出指标 47.24 …) below the signature, with a 说明 for
+    # each 一级 that has no 说明 row above (one cell per field)
+    remarked = {code for code, _, _ in project_remarks(profile)}
+    sign = row + PROJECT_REMARKS_OFFSET + len(remarked) + 1
+    group_rows = {"_sign": sign, "_tops": sign + 2}
+    r = sign + 2
+    for top in profile.indicators:
+        r += 1
+        c = code_name(top.code)
+        group_rows[top.code] = r
+        cells += [
+            Cell(f"pf_top_{c}_weight", s, f"H{r}", None, "constant", "score", "分值"),
+            Cell(
+                f"pf_top_{c}_score",
+                s,
+                f"I{r}",
+                f"group_scores.{top.code}",
+                "input",
+                "score",
+                "一级指标得分",
+            ),
+        ]
+        if top.code not in remarked:
+            cells.append(
+                Cell(f"pf_top_{c}_remark", s, f"J{r}", f"group_remarks.{top.code}", "input",
+                     "text", "说明")
+            )  # fmt: skip
+    # 评价结论 / 存在问题 / 改进措施 (Sichuan's table prints them; the self-report uses them)
+    r += 1
+    group_rows["_texts"] = r + 1
+    for i, key in enumerate(DEPT_TEXTS):
+        r += 2
+        cells.append(
+            Cell(
+                f"pf_ptext_{i + 1}",
+                s,
+                f"A{r}",
+                f"texts.{key}",
+                "input",
+                "longtext",
+                key,
+                f"A{r}:J{r}",
+            )
+        )
+    # 指标个数 and 满分个数 a report states, per 一级 and for the whole table (全表)
+    r += 2
+    group_rows["_counts"] = r
+    for key in [top.code for top in profile.indicators] + ["all"]:
+        r += 1
+        for letter, (f, label) in zip("HI", COUNT_FIELDS.items(), strict=True):
+            cells.append(
+                Cell(f"pf_count_{code_name(key)}_{f}", s, f"{letter}{r}", f"counts.{key}.{f}",
+                     "input", "count", label)
+            )  # fmt: skip
     cells += _banner_cells(s, "K")
     cells += _meta_cells()
-    return Layout(profile, [s, AUDIT_SHEET, GUIDE_SHEET], cells, blocks)
+    return Layout(profile, [s, AUDIT_SHEET, GUIDE_SHEET], cells, blocks, group_rows)
 
 
 # ------------------------------------------------------------------ department style
@@ -330,24 +386,54 @@ PROJECT_LIST_COLUMNS = (
 # (the missing columns are blank). 项目支出明细 gained 所属单位 and 单位编码 (H:I), 收入 the
 # stated 占比 and its 复算 (C:D).
 LEGACY_WIDTHS: dict[str, tuple[int, ...]] = {"pf_projects": (7,), "pf_income": (2,)}
+# a project table's 三级 blocks gained 年初指标值 (L): C:K before
+LEGACY_INDICATOR_WIDTHS: tuple[int, ...] = (9,)
+
+
+def legacy_widths(layout: Layout, block: Block) -> tuple[int, ...]:
+    """Widths a block had in earlier templates of the same format (still read)."""
+    if block.list_path == "indicators" and layout.profile.kind == "project":
+        return LEGACY_INDICATOR_WIDTHS
+    return LEGACY_WIDTHS.get(block.name, ())
+
+
 PROJECT_COUNT_COLUMNS = (
     Column("unit", "K", "input", "text", "单位（合计 / 本级 / 下属单位）"),
     Column("first", "L", "input", "count", "一级项目个数"),
     Column("second", "M", "input", "count", "二级项目个数"),
 )
 PROJECT_COUNT_ROWS = 8  # 合计, 本级 and up to six 下属单位
+# Hidden helper formulas beside each 项目支出明细 row (1 on the first 一级项目 of its name:
+# in the department, in its unit), which the live XT-PROJECT-COUNTS adds up
+PROJECT_FLAG_COLUMNS = {"first_dept": "AA", "first_unit": "AB"}
+# 项目支出小计 per unit, right of the counts (S:Y): the stated subtotals, their 复算 beside
+SUBTOTAL_COLUMNS = (
+    Column("unit", "S", "input", "text", "单位（本级 / 下属单位）"),
+    Column("initial", "T", "input", "money", "年初预算（填报）"),
+    Column("adjusted", "U", "input", "money", "调整预算（填报）"),
+    Column("spent", "V", "input", "money", "实际支出（填报）"),
+    Column("recomputed_initial", "W", "formula", "money", "年初预算（复算）"),
+    Column("recomputed_adjusted", "X", "formula", "money", "调整预算（复算）"),
+    Column("recomputed_spent", "Y", "formula", "money", "实际支出（复算）"),
+)
+SUBTOTAL_ROWS = 7  # 本级 and up to six 下属单位
+SUBTOTALS_FIRST_ROW = 4  # as the counts: a title row, the header, then the rows
 COUNT_FIELDS = {"indicators": "末级指标个数", "full_marks": "满分个数"}
 
 
 def optional_names(layout: Layout) -> frozenset[str]:
-    """Names added to format-1 templates later (stated counts, a project table's 说明, the
-    预算执行情况说明): a workbook made before them is still read, without those fields."""
+    """Names added to format-1 templates later (stated counts, 一级/二级 scores, a project
+    table's 说明, the 预算执行情况说明): a workbook made before them is still read, without them."""
     remarks = layout.profile.kind == "project"
     return frozenset(
-        [c.name for c in layout.cells if c.name.startswith("pf_count_")]
+        [
+            c.name
+            for c in layout.cells
+            if c.name.startswith(("pf_count_", "pf_sub_", "pf_top_", "pf_ptext_"))
+        ]
         + [c.name for c in layout.cells if remarks and c.name.endswith("_remark")]
         + ["pf_exec_remark"]
-        + [b.name for b in layout.blocks if b.name == "pf_project_counts"]
+        + [b.name for b in layout.blocks if b.name in ("pf_project_counts", "pf_project_subtotals")]
     )
 
 
@@ -477,6 +563,14 @@ def _dept_layout(profile: Profile, project_rows: int, income_rows: int) -> Layou
             PROJECT_COUNT_COLUMNS,
             "project_counts",
         ),
+        Block(
+            "pf_project_subtotals",
+            plist,
+            SUBTOTALS_FIRST_ROW,
+            SUBTOTAL_ROWS,
+            SUBTOTAL_COLUMNS,
+            "project_subtotals",
+        ),
     ]
     row = SCORE_SHEET_FIRST_ROW
     group_rows: dict[str, int] = {}
@@ -527,9 +621,9 @@ def _dept_layout(profile: Profile, project_rows: int, income_rows: int) -> Layou
         row += 1
     cells += [
         Cell("pf_total_weight", form, f"B{row}", None, "constant", "score", "分值"),
-        Cell("pf_total_score", form, f"C{row}", "total_score", "formula", "score", "总分"),
+        Cell("pf_total_score", form, f"C{row}", "total_score", "input", "score", "总分（填报）"),
         Cell("pf_total_recomputed", form, f"D{row}", None, "formula", "score", "复算总分"),
-        Cell("pf_grade", form, f"E{row}", "grade", "formula", "text", "评价等级"),
+        Cell("pf_grade", form, f"E{row}", "grade", "input", "text", "评价等级（填报）"),
         Cell(
             "pf_grade_recomputed",
             form,
@@ -559,6 +653,24 @@ def _dept_layout(profile: Profile, project_rows: int, income_rows: int) -> Layou
                     label,
                 )
             )
+    # 二级指标得分 a report states (a subtotal per 二级): below the counts
+    row += 2
+    group_rows["_seconds"] = row
+    for node in second_levels(profile):
+        row += 1
+        c = code_name(node.code)
+        cells += [
+            Cell(f"pf_sub_{c}_weight", form, f"B{row}", None, "constant", "score", "分值"),
+            Cell(
+                f"pf_sub_{c}_score",
+                form,
+                f"C{row}",
+                f"group_scores.{node.code}",
+                "input",
+                "score",
+                "二级指标得分",
+            ),
+        ]
     for i, key in enumerate(DEPT_TEXTS):
         cells.append(
             Cell(
@@ -576,6 +688,18 @@ def _dept_layout(profile: Profile, project_rows: int, income_rows: int) -> Layou
     cells += _meta_cells()
     sheets = [info, money, plist, form, texts, AUDIT_SHEET, GUIDE_SHEET]
     return Layout(profile, sheets, cells, blocks, group_rows)
+
+
+def second_levels(profile: Profile) -> list[Node]:
+    """The 二级 (and deeper) indicators that have indicators under them: a department table
+    states a score for each beside its 三级 rows."""
+    return [n for top in profile.indicators for _, n in _inner(top) if n is not top]
+
+
+def _inner(node: Node) -> list[tuple[int, Node]]:
+    if not node.children:
+        return []
+    return [(0, node)] + [x for c in node.children for x in _inner(c)]
 
 
 def _leaves(node: Node) -> list[Node]:

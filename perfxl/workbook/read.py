@@ -50,13 +50,13 @@ from .guard import (
     sheet_facts,
 )
 from .layout import (
-    LEGACY_WIDTHS,
     META_SHEET,
     TEMPLATE_FORMAT,
     Block,
     Cell,
     Layout,
     layout_for,
+    legacy_widths,
     optional_names,
 )
 
@@ -232,7 +232,7 @@ def _plan(profile: Profile) -> _Plan:
         cols = tuple(
             _Col(c.key, col_number(c.letter) - first, c.kind, c.role, c.header)
             for c in b.columns
-            if c.key != "recomputed"
+            if not c.key.startswith("recomputed")
         )
         blocks.append((b, cols, col_number(b.columns[-1].letter) - first + 1))
     wanted = {c.name: c.sheet for c in cells} | {b.name: b.sheet for b in layout.blocks}
@@ -845,7 +845,7 @@ def _check_widths(pkg: Package, plan: _Plan, areas: dict[str, Area]) -> None:
     bad = []
     for block, _cols, width in plan.blocks:
         a = areas[block.name]
-        if a.last_col - a.col + 1 not in (width, *LEGACY_WIDTHS.get(block.name, ())):
+        if a.last_col - a.col + 1 not in (width, *legacy_widths(plan.layout, block)):
             bad.append(
                 Problem(
                     pkg.file,

@@ -22,7 +22,17 @@ from xlsxwriter.worksheet import Worksheet
 from ..profile import QUALITATIVE_PHRASES, Node, Profile
 from . import formulas as F
 from .formulas import COLS, block_rows, digits, leaves, letters
-from .layout import AUDIT_SHEET, GUIDE_SHEET, PROJECT_REMARKS_OFFSET, Block, project_remarks
+from .layout import (
+    AUDIT_SHEET,
+    DEPT_TEXTS,
+    GUIDE_SHEET,
+    PROJECT_FLAG_COLUMNS,
+    PROJECT_REMARKS_OFFSET,
+    Block,
+    Layout,
+    project_remarks,
+    second_levels,
+)
 
 if TYPE_CHECKING:
     from .formulas import FCell
@@ -245,7 +255,7 @@ def draw_project(sh: Sheets) -> None:
     s = lay.form_sheet
     ws = sh.ws[s]
     sh.width(s, {"A": 10, "B": 12, "C": 20, "D": 11, "E": 11, "F": 11, "G": 11, "H": 7, "I": 7,
-                 "J": 26, "K": 12})  # fmt: skip
+                 "J": 26, "K": 12, "L": 12})  # fmt: skip
     sh.merge(s, "A1:J1", p.title, st.title)
     sh.heights[(s, 1)] = 32
     sh.heights[(s, 2)] = 20
@@ -300,6 +310,7 @@ def draw_project(sh: Sheets) -> None:
     t = digits(lay.cell("pf_total_score").ref)
     sh.merge(s, f"A{t}:G{t}", "总分", st.header)
     sh.put(s, f"H{t}", p.total, st.constant)
+    _stated_total_validation(ws, lay)
     sh.heights[(s, t)] = 22
     remarks = project_remarks(p)
     h = t + PROJECT_REMARKS_OFFSET
@@ -314,6 +325,40 @@ def draw_project(sh: Sheets) -> None:
     sign = h + len(remarks) + 1
     sh.merge(s, f"A{sign}:J{sign}", SIGNATURE, st.signature)
     sh.heights[(s, sign)] = 30
+    assert sign == lay.group_rows["_sign"], "layout and drawing disagree on the signature row"
+    remark_labels = {code: label for code, label, _ in remarks}
+    g0 = lay.group_rows["_tops"]
+    sh.merge(s, f"A{g0}:G{g0}", "一级指标得分（填报）", st.header)
+    sh.put(s, f"H{g0}", "分值", st.header)
+    sh.put(s, f"I{g0}", "得分", st.header)
+    sh.put(s, f"J{g0}", "说明", st.header)
+    for top in p.indicators:
+        g = lay.group_rows[top.code]
+        sh.merge(s, f"A{g}:G{g}", top.name, st.group)
+        sh.put(s, f"H{g}", top.weight, st.constant)
+        if (s, g, "J") in sh.placed.inputs:
+            sh.fit_row(s, g, [(sh.placed.inputs.get((s, g, "J")), 30)])
+        else:  # its 说明 has a row above the signature
+            sh.put(s, f"J{g}", f"见“{remark_labels[top.code]}”", st.constant)
+    validate(ws, f"I{g0 + 1}:I{g0 + len(p.indicators)}", {"validate": "decimal", "criteria": ">=",
+        "value": 0, "input_title": "一级指标得分",
+        "input_message": "报告中说明的一级指标得分（不说明的不填）；应等于其下指标得分之和，“审核”表核对。",
+        "error_title": "一级指标得分", "error_message": "请填写不小于 0 的数字。"})  # fmt: skip
+    for i in range(len(DEPT_TEXTS)):
+        c = lay.cell(f"pf_ptext_{i + 1}")
+        r = digits(c.ref)
+        sh.merge(s, f"A{r - 1}:J{r - 1}", c.label, st.header)
+        sh.fit_row(s, r, [(sh.placed.inputs.get((s, r, "A")), 120)], base=45)
+    c0 = lay.group_rows["_counts"]
+    sh.merge(s, f"A{c0}:G{c0}", "指标个数（填报）", st.header)
+    sh.put(s, f"H{c0}", "末级指标个数", st.header)
+    sh.put(s, f"I{c0}", "满分个数", st.header)
+    for i, top in enumerate([*p.indicators, None], start=1):
+        sh.merge(s, f"A{c0 + i}:G{c0 + i}", top.name if top else "全表", st.group)
+    validate(ws, f"H{c0 + 1}:I{c0 + len(p.indicators) + 1}", {"validate": "integer", "criteria": ">=",
+        "value": 0, "input_title": "指标个数",
+        "input_message": "报告中说明的末级（三级）指标个数及得满分的个数（不说明的不填）。",
+        "error_title": "指标个数", "error_message": "请填写非负整数。"})  # fmt: skip
     ws.write_url(2, 10, f"internal:'{AUDIT_SHEET}'!A1", st.link, "查看审核结果")
     # no frozen rows: the heading rows (funds, goals, indicator header) take some 400 px, and
     # a laptop screen is for the indicator rows; the header row repeats on printed pages
@@ -407,6 +452,20 @@ def _project_validation(sh: Sheets, blocks: list[Block]) -> None:
 def _rng(col: str, rows: str) -> str:
     a, _, b = rows.partition(":")
     return f"{col}{a}:{col}{b}"
+
+
+def _stated_total_validation(ws: Worksheet, lay: Layout) -> None:
+    """总分 and 评价等级 are what the unit states; 复算 beside them shows what follows."""
+    p = lay.profile
+    validate(ws, lay.cell("pf_total_score").ref, {"validate": "decimal", "criteria": "between",
+        "minimum": 0, "maximum": float(p.total), "input_title": "总分（填报）",
+        "input_message": "填写报告中的总分；旁边的“复算总分”按评分规则计算，不一致时“审核”表报错。",
+        "error_title": "总分", "error_message": f"总分应在 0 与 {F.lit(p.total)} 之间。"})  # fmt: skip
+    validate(ws, lay.cell("pf_grade").ref, {"validate": "list",
+        "source": [g.label for g in p.grades], "input_title": "评价等级（填报）",
+        "input_message": "填写报告中的评价等级；应与总分对应，“审核”表核对。",
+        "error_type": "warning", "error_title": "评价等级",
+        "error_message": "评价等级应为评价框架中的等级之一。"})  # fmt: skip
 
 
 def validate(ws: Worksheet, rng: str, opts: dict[str, Any]) -> None:
@@ -533,7 +592,8 @@ def _draw_projects(sh: Sheets) -> None:
     b = next(b for b in sh.layout.blocks if b.list_path == "projects")
     s, ws = b.sheet, sh.ws[b.sheet]
     sh.width(s, {"A": 30, "B": 9, "C": 24, "D": 13, "E": 13, "F": 13, "G": 10, "H": 20, "I": 12,
-                 "J": 3, "K": 22, "L": 12, "M": 12})  # fmt: skip
+                 "J": 3, "K": 22, "L": 12, "M": 12,
+                 "R": 3, "S": 22, "T": 12, "U": 12, "V": 12, "W": 12, "X": 12, "Y": 12})  # fmt: skip
     sh.merge(s, "A1:I1", "项目支出明细（万元）", st.title)
     sh.heights[(s, 1)] = 32
     for col in b.columns:
@@ -574,8 +634,22 @@ def _draw_projects(sh: Sheets) -> None:
     validate(ws, f"L{counts.first_row}:M{counts.last_row}", {"validate": "integer", "criteria": ">=", "value": 0,
         "input_title": "项目个数", "input_message": "报告中说明的一级项目、二级项目个数。",
         "error_title": "项目个数", "error_message": "请填写非负整数。"})  # fmt: skip
+    subs = next(b for b in sh.layout.blocks if b.list_path == "project_subtotals")
+    h = subs.first_row - 1
+    for col in subs.columns:
+        sh.put(
+            s, f"{col.letter}{h}", col.header, st.check_head if col.role == "formula" else st.header
+        )
+    sh.merge(s, f"S{h - 1}:Y{h - 1}", "项目支出小计（万元；填报及复算）", st.header)
+    srow = f"{subs.first_row}:{subs.last_row}"
+    validate(ws, _rng("S", srow), {"validate": "any", "input_title": "单位",
+        "input_message": "填“本级”或下属单位名称（与项目支出明细的所属单位一致）；右侧按明细复算该单位一级项目之和。"})  # fmt: skip
+    money_rule(ws, f"T{subs.first_row}:V{subs.last_row}")
+    # the hidden helpers of the live project counts (1 on the first 一级项目 of each name)
+    first_flag = COLS[min(PROJECT_FLAG_COLUMNS.values())]
+    ws.set_column(first_flag, first_flag + len(PROJECT_FLAG_COLUMNS) - 1, 6, None, {"hidden": True})
     ws.freeze_panes(2, 1)
-    print_setup(ws, max(pr, counts.last_row + 2), 12, landscape=True)
+    print_setup(ws, max(pr, counts.last_row + 2), 24, landscape=True)
 
 
 def _draw_scores(sh: Sheets) -> None:
@@ -632,12 +706,13 @@ def _draw_scores(sh: Sheets) -> None:
             sh.put(s, f"E{g}", None, st.dash)
         validate(ws, f"C{g}", {"validate": "decimal", "criteria": "between", "minimum": 0,
             "maximum": float(top.weight or 0), "input_title": f"{top.name}评价得分"[:32],
-            "input_message": "只有一级得分（无三级明细）时填写；填了三级自评得分的可不填，总分按三级得分合计。",
+            "input_message": "填写报告中的一级得分；只有一级得分（无三级明细）时按它计分，填了三级明细的应等于其合计。",
             "error_title": "评价得分", "error_message": f"评价得分应在 0 与 {F.lit(top.weight or 0)} 之间。"})  # fmt: skip
         sh.fit_row(s, g, [(sh.placed.inputs.get((s, g, "F")), 64)])
     t = digits(lay.cell("pf_total_score").ref)
     sh.put(s, f"A{t}", "综合绩效", st.header)
     sh.put(s, f"B{t}", p.total, st.constant)
+    _stated_total_validation(ws, lay)
     sh.merge(s, f"A{t + 2}:H{t + 2}", SIGNATURE, st.signature)
     sh.heights[(s, t + 2)] = 30
     c0 = lay.group_rows["_counts"]
@@ -650,6 +725,19 @@ def _draw_scores(sh: Sheets) -> None:
     validate(ws, f"B{c0 + 1}:C{last}", {"validate": "integer", "criteria": ">=", "value": 0,
         "input_title": "指标个数", "input_message": "报告中说明的末级指标个数及得满分的个数（不说明的不填）。",
         "error_title": "指标个数", "error_message": "请填写非负整数。"})  # fmt: skip
+    s0 = lay.group_rows["_seconds"]
+    seconds = second_levels(p)
+    if seconds:
+        sh.put(s, f"A{s0}", "二级指标得分（填报）", st.header)
+        sh.put(s, f"B{s0}", "分值", st.header)
+        sh.put(s, f"C{s0}", "得分", st.header)
+        for i, node in enumerate(seconds, start=1):
+            sh.put(s, f"A{s0 + i}", node.name, st.group)
+            sh.put(s, f"B{s0 + i}", node.weight, st.constant)
+        last = s0 + len(seconds)
+        validate(ws, f"C{s0 + 1}:C{last}", {"validate": "decimal", "criteria": ">=", "value": 0,
+            "input_title": "二级指标得分", "input_message": "报告中说明的二级指标得分（不说明的不填）；应等于其下三级指标得分之和，“审核”表核对。",
+            "error_title": "二级指标得分", "error_message": "请填写不小于 0 的数字。"})  # fmt: skip
     ws.write_url(2, 9, f"internal:'{AUDIT_SHEET}'!A1", st.link, "查看审核结果")
     ws.freeze_panes(3, 0)
     ws.repeat_rows(2)
@@ -766,7 +854,10 @@ def _project_guide(p: Profile) -> list[str]:
         "定性评价用语及得分区间：达成年度指标 —— 分值的 80%～100%；"
         "部分达成年度指标并具有一定效果 —— 60%～80%（不含 80%）；"
         "未达成年度指标且效果较差 —— 0～60%（不含 60%）。",
-        "得分：单位的自评得分（填报）。总分 = 预算执行率得分 + 各三级指标得分，自动合计。",
+        "得分：单位的自评得分（填报）。总分、评价等级：填写报告中的总分和等级；右侧“复算总分”“复算等级”"
+        "按评分规则计算（预算执行率得分 + 各三级指标得分），不一致时“审核”表报错。",
+        "签章行下方可填各一级指标得分及说明；三级指标年中调整过目标的，在行右侧填年初指标值；"
+        "表末可填评价结论、存在问题和改进措施。",
         "偏差原因分析及改进措施：得分低于分值时必须填写；"
         + over
         + (f"；不超过 {limit} 字。" if limit else "。"),
@@ -788,11 +879,13 @@ def _dept_guide(p: Profile) -> list[str]:
         "项目支出明细：项目级次填 1（一级项目）或 2（二级项目），二级项目填所属一级项目；"
         "所属单位：本级项目不填，下属单位的项目填单位名称和编码，二级项目与其一级项目填同一单位"
         "（不同单位可有同名项目）；执行率 = 实际支出 ÷ 调整预算，调整预算为 0 的显示“—”。"
-        "末行为一级项目合计。",
+        "末行为一级项目合计。右侧可填报告中的项目个数（合计、本级、各下属单位）和项目支出小计"
+        "（本级、各下属单位），旁边按明细复算，不一致时“审核”表报错。",
         "评分表：逐项填写实际值（按“计算方法”计算，百分比填 95 表示 95%）和自评得分；"
         "自评得分低于分值的须填写扣分原因。各项评分标准见下表，也会在选中单元格时提示。",
         "只有一级得分、没有三级明细时，在评分汇总的“评价得分”栏填写一级得分，按一级得分计分；"
-        "已填三级明细的，按三级得分合计。",
+        "已填三级明细的，按三级得分合计。综合绩效行填写报告中的总分和评价等级，旁边为复算总分、复算等级；"
+        "下方可填指标个数、满分个数和各二级指标得分。",
         "问题与改进：填写评价结论、存在问题和改进措施。",
     ]
 
