@@ -259,6 +259,7 @@ class _Rect:
         return sheet == self.sheet and self.r1 <= row <= self.r2 and self.c1 <= col <= self.c2
 
 
+@functools.lru_cache(maxsize=8192)  # the same row formulas recur in every file of a batch
 def _refs(text: str, own_sheet: str) -> tuple[_Rect, ...]:
     """The rectangles a formula reads (string literals ignored)."""
     code = _STRING.sub('""', text)
