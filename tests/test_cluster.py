@@ -1,0 +1,77 @@
+"""`perfxl check --cluster`: the same per-file function on a dask.distributed cluster gives
+the very bytes the process pool gives, in input order, streamed."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import PROJECT_EXAMPLE, ROOT, WUHAN_EXAMPLE, run_cli
+
+pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    from perfxl.filing_io import load_filing
+    from perfxl.profile import load_profile
+    from perfxl.workbook.write import build_workbook
+
+    folder = tmp_path_factory.mktemp("cluster")
+    filing = load_filing(PROJECT_EXAMPLE)
+    src = build_workbook(load_profile(filing.profile), folder / "源.xlsx", filing)
+    bad = folder / "不通过.yaml"
+    bad.write_text(
+        PROJECT_EXAMPLE.read_text(encoding="utf-8").replace("grade: 优", "grade: 良"), "utf-8"
+    )
+    paths = [PROJECT_EXAMPLE, bad, folder / "不存在.xlsx", WUHAN_EXAMPLE]
+    for i in range(5):
+        p = folder / f"{i:02d}.xlsx"
+        shutil.copyfile(src, p)
+        paths.append(p)
+    return paths
+
+
+def test_a_local_cluster_gives_the_process_pools_bytes(files: list[Path]) -> None:
+    for fmt in ("jsonl", "json"):
+        pool = run_cli("check", *files, "--format", fmt, "--jobs", "2")
+        dask = run_cli("check", *files, "--format", fmt, "--jobs", "2", "--cluster", "local")
+        assert pool.returncode == dask.returncode == 2, dask.stderr  # one file is missing
+        assert dask.stdout == pool.stdout, fmt
+        assert "不存在.xlsx" in dask.stderr and "Traceback" not in dask.stderr
+
+
+def test_cluster_map_keeps_order_on_a_threaded_cluster(files: list[Path]) -> None:
+    from distributed import Client, LocalCluster
+
+    from perfxl.cli_check import _setup, _task
+    from perfxl.cluster import cluster_map
+    from perfxl.parallel import ordered_map
+    from perfxl.rules import Context
+
+    args = (None, Context(), "jsonl")
+    want = [c.body for c in ordered_map(_task, files, 1, initializer=_setup, initargs=args)]
+    with LocalCluster(n_workers=2, processes=False, dashboard_address=None) as cluster:
+        with Client(cluster) as client:
+            got = cluster_map(
+                _task, files, "", client=client, initializer=_setup, initargs=args, chunk=1
+            )
+            assert [c.body for c in got] == want
+
+
+def test_without_dask_the_message_says_how_to_install(files: list[Path]) -> None:
+    # a Python where `import distributed` fails, as it does without the extra
+    code = (
+        "import sys; sys.modules['distributed'] = None\n"
+        "from perfxl.cli import main\n"
+        f"main(['check', {str(files[0])!r}, '--cluster', 'local'])\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert r.returncode == 2
+    assert "pip install 'perfxl[dask]'" in r.stderr and "Traceback" not in r.stderr
