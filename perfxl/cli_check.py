@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -332,6 +331,8 @@ def check_cmd(
         if len(files) > 1:
             console.print(totals.line(), end="", markup=False)
     elif fmt == "json":
+        import tempfile  # here: only a JSON document spools its files
+
         with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
             for c in each():  # the summary heads the document: the files wait on disk
                 spool.write(c.body + "\0")
@@ -380,6 +381,8 @@ def _write_output(
     with atomic_path(output, inputs=inputs) as tmp:
         with open(tmp, "w", encoding="utf-8") as fh:
             if fmt == "json":
+                import tempfile
+
                 with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
                     for c in checked:
                         spool.write(c.body + "\0")

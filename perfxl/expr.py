@@ -945,9 +945,17 @@ def compile_python(expr: Expr) -> Compiled:
     gen = _Gen()
     body = gen.code(expr)
     source = f"def compiled(env):\n    g = env.value\n    return {body}\n"
+    code = _CODE.get(source)
+    if code is None:  # expressions of the same shape on the same fields share their code
+        if len(_CODE) > 20_000:
+            _CODE.clear()
+        code = _CODE[source] = compile(source, "<perfxl.expr>", "exec")
     scope: dict[str, object] = {**_RUNTIME, "K": gen.consts, "E": gen.slow}
-    exec(compile(source, "<perfxl.expr>", "exec"), scope)  # our own generated text only
+    exec(code, scope)  # our own generated text only
     return scope["compiled"]  # type: ignore[return-value]
+
+
+_CODE: dict[str, Any] = {}
 
 
 def compile_condition(expr: Expr) -> Callable[[Env], bool]:
