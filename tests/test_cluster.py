@@ -3,6 +3,7 @@ the very bytes the process pool gives, in input order, streamed."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -75,3 +76,43 @@ def test_without_dask_the_message_says_how_to_install(files: list[Path]) -> None
     )
     assert r.returncode == 2
     assert "pip install 'perfxl[dask]'" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_collect_on_a_local_cluster_decides_as_the_pool(tmp_path: Path) -> None:
+    import csv
+
+    from perfxl.batch import read_manifest
+    from perfxl.filing_io import load_filing
+    from perfxl.profile import load_profile
+    from perfxl.workbook.write import build_workbook
+
+    master = tmp_path / "主表.csv"
+    with open(master, "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(
+            ["单位编码", "项目名称", "主管部门", "实施单位", "年度", "年初预算数", "全年预算数"]
+        )
+        for i in range(1, 5):
+            w.writerow(
+                [f"91000{i}", f"项目{i}", "示例市档案局", "示例市档案馆", "2020", "490", "490"]
+            )
+    sent = tmp_path / "下发"
+    assert run_cli("distribute", master, "--profile", "project-2020", "-o", sent).returncode == 0
+    rows = read_manifest(sent / "manifest.csv")[0]
+    back = tmp_path / "回收"
+    back.mkdir()
+    profile = load_profile("project-2020")
+    for m in rows[:3]:
+        f = load_filing(PROJECT_EXAMPLE).model_copy(deep=True)
+        f.header.unit_code, f.header.name = m.unit_code, f"项目{m.unit_code[-1]}"
+        build_workbook(profile, back / Path(m.file).name, f, lock_prefilled=True)
+    (back / "坏.xlsx").write_bytes(b"PK\x03\x04 not a workbook")
+    runs = []
+    for extra in ((), ("--cluster", "local")):
+        r = run_cli(
+            "collect", back, "--manifest", sent / "manifest.csv", "-o", tmp_path / f"轮{len(runs)}",
+            "--json", "-j", "2", *extra,
+        )  # fmt: skip
+        assert r.returncode == 1, r.stderr  # one unit has not returned
+        runs.append(json.loads(r.stdout))
+    assert runs[0]["units"] == runs[1]["units"] and len(runs[0]["units"]) == 4
