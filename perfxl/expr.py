@@ -958,14 +958,33 @@ def compile_python(expr: Expr) -> Compiled:
 _CODE: dict[str, Any] = {}
 
 
-def compile_condition(expr: Expr) -> Callable[[Env], bool]:
-    """`condition(expr, env)` as a compiled function: raises EvalError for an Excel error."""
-    f = compile_python(expr)
+def compile_condition(expr: Expr, *, warm: int = 0) -> Callable[[Env], bool]:
+    """`condition(expr, env)` as a compiled function: raises EvalError for an Excel error.
 
-    def cond(env: Env) -> bool:
-        return _rt_t(_one(f(env)))
+    With `warm`, the first `warm` calls walk the tree (`condition`) and the expression is
+    compiled on the next: generating and compiling costs as much as some dozen walks, and
+    `perfxl check one.xlsx` runs most checks once or twice (a batch compiles them all)."""
+    if warm <= 0:
+        f = compile_python(expr)
 
-    return cond
+        def cond(env: Env) -> bool:
+            return _rt_t(_one(f(env)))
+
+        return cond
+    box: list[Compiled] = []
+    calls = 0
+
+    def tiered(env: Env) -> bool:
+        nonlocal calls
+        if box:
+            return _rt_t(_one(box[0](env)))
+        calls += 1
+        if calls <= warm:
+            return condition(expr, env)
+        box.append(compile_python(expr))
+        return _rt_t(_one(box[0](env)))
+
+    return tiered
 
 
 class _Gen:

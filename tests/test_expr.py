@@ -365,3 +365,24 @@ def test_aggregates_from_the_per_filing_indexes_equal_a_scan(keys, crits):
             except EvalError as exc:
                 got = ("err", exc.code)
             assert got == want and type(got[1]) is type(want[1]), (e, c1, c2)
+
+
+def test_a_warm_condition_walks_then_compiles_with_the_same_verdicts():
+    cases = [
+        (gt(A, B), {"a": D(2), "b": D(1)}),
+        (gt(A, B), {"a": "x", "b": D(1)}),  # text against a number: FALSE, no error
+        (eq(A / B, 1), {"a": D(1), "b": D(0)}),  # #DIV/0!
+        (A + 1, {"a": "文字"}),  # #VALUE! as a condition
+        (Or(A, B), {}),  # no logical value: #VALUE!
+    ]
+    for e, values in cases:
+        compiled = X.compile_condition(e)
+        warm = X.compile_condition(e, warm=2)
+        for _ in range(5):  # two walks, then the compiled code
+            outcomes = []
+            for f in (compiled, warm):
+                try:
+                    outcomes.append(f(Env(**values)))
+                except EvalError as exc:
+                    outcomes.append(exc.code)
+            assert outcomes[0] == outcomes[1], (e, values)
