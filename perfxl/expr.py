@@ -962,7 +962,7 @@ def compile_condition(expr: Expr, *, warm: int = 0) -> Callable[[Env], bool]:
     """`condition(expr, env)` as a compiled function: raises EvalError for an Excel error.
 
     With `warm`, the first `warm` calls walk the tree (`condition`) and the expression is
-    compiled on the next: generating and compiling costs as much as some dozen walks, and
+    compiled on the next: generating and compiling costs as much as a few walks, and
     `perfxl check one.xlsx` runs most checks once or twice (a batch compiles them all)."""
     if warm <= 0:
         f = compile_python(expr)

@@ -89,7 +89,8 @@ def _message(f: Formula, env: FilingEnv, row: str, expected: Scalar, actual: Sca
 
 
 Condition = Callable[[FilingEnv], bool]
-WARM_CALLS = 16  # a check's first calls walk its expression; it is compiled when used more
+WARM_CALLS = 4  # a check's first calls walk its expression (a walk costs about a quarter of
+# generating and compiling its code); it is compiled when used more
 _VERDICTS: dict[int, tuple[Formula, tuple[Condition, Condition, Condition]]] = {}
 _FORMULAS: dict[tuple[str, int], tuple[Profile, list[Formula]]] = {}
 
