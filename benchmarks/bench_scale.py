@@ -25,7 +25,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -36,20 +35,28 @@ PERFXL = [sys.executable, "-m", "perfxl"]
 CACHED = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
+_PROBE = (
+    "import os, subprocess, sys, time\n"
+    "out = open(sys.argv[1], 'wb') if sys.argv[1] else subprocess.DEVNULL\n"
+    "t = time.perf_counter()\n"
+    "p = subprocess.Popen(sys.argv[2:], stdout=out, stderr=subprocess.DEVNULL)\n"
+    "_, status, usage = os.wait4(p.pid, 0)\n"
+    "print(time.perf_counter() - t, usage.ru_maxrss, os.waitstatus_to_exitcode(status))\n"
+)
+
+
 def run(
     args: list[str], stdout: Path | None = None, env: dict[str, str] | None = None
 ) -> tuple[float, float, int]:
-    """(seconds, peak MiB of the largest process, exit code) of one command."""
-    out = open(stdout, "wb") if stdout else subprocess.DEVNULL
-    try:
-        start = time.perf_counter()
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.DEVNULL, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
-        secs = time.perf_counter() - start
-    finally:
-        if stdout:
-            out.close()
-    return secs, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+    """(seconds, peak MiB of the largest process, exit code) of one command, started from a
+    small launcher: a process forked from this big one would report this one's memory
+    (Linux keeps the high-water mark across fork and exec)."""
+    got = subprocess.run(
+        [sys.executable, "-c", _PROBE, str(stdout or ""), *args],
+        capture_output=True, text=True, check=True, env=env,
+    )  # fmt: skip
+    secs, kib, code = got.stdout.split()
+    return float(secs), int(kib) / 1024, int(code)
 
 
 def median_time(args: list[str], env: dict[str, str] | None, n: int = 7) -> float:
