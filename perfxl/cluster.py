@@ -103,9 +103,7 @@ def cluster_map(
     if client is None:
         client, cluster = connect(address, jobs)
     try:
-        slots = max(
-            1, sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values())
-        )
+        slots = max(1, sum(client.nthreads().values()))  # worker threads (all workers)
         if chunk is None:
             chunk = max(1, min(16, (total or 64) // (slots * 4)))
         ahead = slots * 4  # tasks in flight: every worker busy, memory bounded
