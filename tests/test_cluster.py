@@ -116,3 +116,31 @@ def test_collect_on_a_local_cluster_decides_as_the_pool(tmp_path: Path) -> None:
         assert r.returncode == 1, r.stderr  # one unit has not returned
         runs.append(json.loads(r.stdout))
     assert runs[0]["units"] == runs[1]["units"] and len(runs[0]["units"]) == 4
+
+
+def _dies_on_two(item: int) -> int:
+    """A per-file function whose worker process dies on one item (a crash in a native
+    library, the kernel killing it for memory)."""
+    import os
+
+    if item == 2:
+        os._exit(1)
+    return item * 10
+
+
+def test_a_file_that_kills_its_worker_becomes_its_refusal() -> None:
+    import dask
+    from distributed import Client, LocalCluster
+
+    from perfxl.cluster import cluster_map
+
+    # one death is enough for the scheduler to give the task up (the default retries it 3×)
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        with LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster:
+            with Client(cluster) as client:
+                got = cluster_map(
+                    _dies_on_two, [1, 2, 3, 4], "", client=client, on_crash=lambda i: -i, chunk=2
+                )
+                assert list(got) == [10, -2, 30, 40]
