@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -244,6 +243,15 @@ def _json_document(totals: _Totals, blocks: Iterable[str], write: Callable[[str]
     default=None,
     help="并行进程数（默认：全部 CPU 核）",
 )
+@click.option(
+    "--cluster",
+    envvar="PERFXL_CLUSTER",
+    default=None,
+    metavar="ADDRESS",
+    help="在 dask 集群上审核：调度器地址 tcp://主机:端口，或 local（本机启动，"
+    "进程数取 --jobs）；也可用环境变量 PERFXL_CLUSTER。需 pip install 'perfxl[dask]'，"
+    "文件须位于各计算节点都能读取的位置",
+)
 def check_cmd(
     files: tuple[Path, ...],
     budget: Path | None,
@@ -252,6 +260,7 @@ def check_cmd(
     fmt: str,
     output: Path | None,
     jobs: int | None,
+    cluster: str | None,
 ) -> None:
     """审核自评表：逐条运行审核规则，列出错误（强制性）和提示（提示性）。
 
@@ -271,15 +280,29 @@ def check_cmd(
     ctx = Context(budget=loaded_budget, targets=loaded_targets)
     tty = output is None and fmt == "text" and sys.stdout.isatty()
     mode = "report" if tty or fmt == "xlsx" else fmt
-    checked = ordered_map(
-        _task,
-        files,
-        jobs or default_jobs(),
-        initializer=_setup,
-        initargs=(profile_id, ctx, mode),
-        on_crash=_crashed,
-        total=len(files),
-    )
+    if cluster:
+        from .cluster import cluster_map
+
+        checked = cluster_map(
+            _task,
+            files,
+            cluster,
+            jobs=jobs or default_jobs(),
+            initializer=_setup,
+            initargs=(profile_id, ctx, mode),
+            on_crash=_crashed,
+            total=len(files),
+        )
+    else:
+        checked = ordered_map(
+            _task,
+            files,
+            jobs or default_jobs(),
+            initializer=_setup,
+            initargs=(profile_id, ctx, mode),
+            on_crash=_crashed,
+            total=len(files),
+        )
     totals = _Totals()
     err = _Err()
 
@@ -308,6 +331,8 @@ def check_cmd(
         if len(files) > 1:
             console.print(totals.line(), end="", markup=False)
     elif fmt == "json":
+        import tempfile  # here: only a JSON document spools its files
+
         with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
             for c in each():  # the summary heads the document: the files wait on disk
                 spool.write(c.body + "\0")
@@ -356,6 +381,8 @@ def _write_output(
     with atomic_path(output, inputs=inputs) as tmp:
         with open(tmp, "w", encoding="utf-8") as fh:
             if fmt == "json":
+                import tempfile
+
                 with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
                     for c in checked:
                         spool.write(c.body + "\0")

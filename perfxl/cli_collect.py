@@ -36,6 +36,13 @@ from .terminal import clean, safe
     help="并行进程数（默认为可用的处理器数）",
 )
 @click.option("--json", "as_json", is_flag=True, help="在标准输出打印本轮的 JSON（供程序使用）")
+@click.option(
+    "--cluster",
+    envvar="PERFXL_CLUSTER",
+    default=None,
+    metavar="ADDRESS",
+    help="在 dask 集群上审核交回的文件：tcp://主机:端口 或 local（见 perfxl check --cluster）",
+)
 def collect_cmd(
     returns: tuple[Path, ...],
     manifest: Path,
@@ -43,6 +50,7 @@ def collect_cmd(
     profile_ref: str | None,
     jobs: int | None,
     as_json: bool,
+    cluster: str | None,
 ) -> None:
     """回收：审核各单位交回的自评表，按内容（单位编码、年度、评价框架）与下发清单核对。
 
@@ -84,7 +92,7 @@ def collect_cmd(
 
     rnd = run_round(
         returns, expected, manifest=str(manifest), round_dir=output, jobs=jobs,
-        progress=progress, notes=notes, skip=[output],
+        progress=progress, notes=notes, skip=[output], cluster=cluster,
     )  # fmt: skip
     if as_json:
         click.echo(json.dumps(rnd.to_json(), ensure_ascii=False, indent=1, default=str))

@@ -419,9 +419,11 @@ def run_round(
     progress: Callable[[int, int, dict[str, Any]], None] | None = None,
     notes: Iterable[str] = (),
     keep_results: bool = True,
+    cluster: str | None = None,
 ) -> Round:
     """Discover, check, identify and match the returns; compare with the previous round
-    in `round_dir`/history. Writes nothing (see perfxl.summary.write_round)."""
+    in `round_dir`/history. Writes nothing (see perfxl.summary.write_round). `cluster`: a
+    dask scheduler address (or "local") that examines the returns (perfxl.cluster)."""
     jobs = jobs or default_jobs()
     skip = [*skip, *([round_dir] if round_dir is not None else [])]
     files, ignored, problems = discover(returns, skip)
@@ -440,7 +442,16 @@ def run_round(
             if progress:
                 progress(sum(r is not None for r in results), len(files), res)
 
-        run_parallel(examine, tasks, jobs, done, _crashed)
+        if cluster:
+            from .cluster import cluster_map
+
+            found = cluster_map(
+                examine, tasks, cluster, jobs=jobs, on_crash=_crashed, total=len(tasks)
+            )
+            for i, res in enumerate(found):
+                done(i, res)
+        else:
+            run_parallel(examine, tasks, jobs, done, _crashed)
         rnd = _decide([r for r in results if r is not None], expected, previous, number)
         rnd.manifest = manifest
         rnd.ignored = [str(p) for p in ignored]

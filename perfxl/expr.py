@@ -37,7 +37,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
-from typing import Protocol
+from typing import Any, Protocol
 
 Scalar = Decimal | str | bool | None
 Value = Scalar | list[Scalar]
@@ -513,10 +513,44 @@ def _round(v: Decimal, places: int) -> Decimal:
     return _rt_round(v, Decimal(1).scaleb(-places))
 
 
+_BLANK_EQUALS: dict[object, tuple[object, ...]] = {
+    None: (("n", Decimal(0)), ("s", ""), ("b", False)),
+    ("n", Decimal(0)): (None,),
+    ("s", ""): (None,),
+    ("b", False): (None,),
+}
+
+
+def _equality_key(v: Scalar) -> object:
+    """A key equal for exactly the values "=" finds equal (blank aside: see _BLANK_EQUALS);
+    False when there is none (a non-finite number)."""
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return ("b", v)
+    if isinstance(v, Decimal):
+        return ("n", v) if v.is_finite() else False
+    return ("s", v.casefold())
+
+
+def _equality_index(column: list[Scalar]) -> dict[object, list[int]] | bool:
+    """Rows of a column by equality key, or False when a value has no key."""
+    index: dict[object, list[int]] = {}
+    for i, v in enumerate(column):
+        k = _equality_key(v)
+        if k is False:
+            return False
+        index.setdefault(k, []).append(i)
+    return index
+
+
 class _Evaluator:
     def __init__(self, env: Env, trace: Trace | None) -> None:
         self.env = env
         self.trace = trace
+        # an environment whose values do not change may offer a dict for aggregates
+        memo = getattr(env, "memo", None)
+        self.memo: dict[Any, Any] | None = memo if isinstance(memo, dict) else None
 
     def scalar(self, e: Expr) -> Scalar:
         v = self.eval(e)
@@ -528,9 +562,10 @@ class _Evaluator:
         """Arguments of MIN/MAX/SUM (logical=False) or AND/OR (logical=True)."""
         out: list[Decimal] = []
         for a in args:
-            if isinstance(a, Field | Column):
-                raw = self.env.column(a.path) if isinstance(a, Column) else [self.scalar(a)]
-                for v in raw:
+            if isinstance(a, Column):
+                out.extend(self.column_numbers(a.path, logical))
+            elif isinstance(a, Field):
+                for v in (self.scalar(a),):
                     if isinstance(v, Decimal):
                         out.append(v)
                     elif logical and isinstance(v, bool):
@@ -539,6 +574,99 @@ class _Evaluator:
                 v = self.scalar(a)
                 out.append(Decimal(int(_bool(v))) if logical else _num(v))
         return out
+
+    def column_numbers(self, path: str, logical: bool) -> list[Decimal]:
+        """The numbers (and, for AND/OR, logical values) of a column, once per filing."""
+        memo = self.memo
+        key = ("numbers", path, logical)
+        if memo is not None and key in memo:
+            return memo[key]
+        out: list[Decimal] = []
+        for v in self.env.column(path):
+            if isinstance(v, Decimal):
+                out.append(v)
+            elif logical and isinstance(v, bool):
+                out.append(Decimal(int(v)))
+        if memo is not None:
+            memo[key] = out
+        return out
+
+    def equal_rows(self, path: str, crit: Scalar) -> list[int] | None:
+        """Rows of a column whose value "=" `crit` (as `_compare` has it), ascending, from an
+        index built once per filing; None when there is no memo or the index cannot be
+        exact (a non-finite number), and the caller scans."""
+        memo = self.memo
+        if memo is None:
+            return None
+        key = ("equal-index", path)
+        index = memo.get(key)
+        if index is None:
+            index = memo[key] = _equality_index(self.env.column(path))
+        if index is False:
+            return None
+        ck = _equality_key(crit)
+        if ck is False:
+            return None
+        rows = index.get(ck, [])
+        if ck in _BLANK_EQUALS:
+            # a blank equals 0, "" and FALSE; those equal a blank
+            extra = [r for k in _BLANK_EQUALS[ck] for r in index.get(k, [])]
+            if extra:
+                rows = sorted([*rows, *extra])
+        return rows
+
+    def equal_set(self, path: str, crit: Scalar) -> frozenset[int] | None:
+        memo = self.memo
+        key = ("equal-set", path, type(crit), crit)
+        if memo is not None and key in memo:
+            return memo[key]
+        rows = self.equal_rows(path, crit)
+        got = None if rows is None else frozenset(rows)
+        if memo is not None:
+            memo[key] = got
+        return got
+
+    def where_rows(self, tests: list[tuple[str, list[Scalar], Scalar]]) -> list[int]:
+        """Rows where every (column path, column, criterion) holds under "=", ascending."""
+        lists = [self.equal_rows(path, c) for path, _, c in tests]
+        if any(rows is None for rows in lists):
+            n = len(tests[0][1])
+            return [i for i in range(n) if all(_compare("=", col[i], c) for _, col, c in tests)]
+        order = sorted(range(len(tests)), key=lambda j: len(lists[j]))  # type: ignore[arg-type]
+        first = lists[order[0]]
+        assert first is not None
+        others = [self.equal_set(tests[j][0], tests[j][2]) for j in order[1:]]
+        return [i for i in first if all(i in s for s in others)]  # type: ignore[operator]
+
+    def groups(self, path: str) -> list[tuple[Scalar, list[int]]]:
+        """A column's distinct values (exactly: type and value) with their rows, so that a
+        criterion is tested once per distinct value, not once per row."""
+        memo = self.memo
+        key = ("groups", path)
+        if memo is not None and key in memo:
+            return memo[key]
+        found: dict[tuple[type, Scalar], list[int]] = {}
+        for i, v in enumerate(self.env.column(path)):
+            if isinstance(v, Decimal) and not v.is_finite():
+                k: tuple[type, Scalar] = (Decimal, str(v))  # NaN is not equal to itself
+                found.setdefault(k, []).append(i)
+                continue
+            found.setdefault((type(v), v), []).append(i)
+        col = self.env.column(path)
+        out = [(col[rows[0]], rows) for rows in found.values()]
+        if memo is not None:
+            memo[key] = out
+        return out
+
+    def memoised(self, key: tuple[object, ...], compute: Callable[[], Value]) -> Value:
+        """A row-independent aggregate, computed once per filing (when the env has a memo)."""
+        memo = self.memo
+        if memo is None or any(isinstance(k, Decimal) and not k.is_finite() for k in key):
+            return compute()
+        if key in memo:
+            return memo[key]
+        got = memo[key] = compute()
+        return got
 
     def eval(self, e: Expr) -> Value:
         if isinstance(e, Field):
@@ -563,23 +691,23 @@ class _Evaluator:
         if isinstance(e, CountWhere):
             crit = self.scalar(e.crit)
             keys, values = self.env.column(e.key.path), self.env.column(e.value.path)
-            return Decimal(
-                sum(
-                    1
-                    for k, v in zip(keys, values, strict=True)
-                    if _compare("=", k, crit) and isinstance(v, Decimal)
-                )
-            )
+            if len(keys) != len(values):
+                raise ValueError("CountWhere: columns of different lengths")
+            hits = self.where_rows([(e.key.path, keys, crit)])
+            return Decimal(sum(1 for i in hits if isinstance(values[i], Decimal)))
         if isinstance(e, SumWhere):
-            tests = [(self.env.column(k.path), self.scalar(c)) for k, c in e.keys]
-            n = len(tests[0][0])
-            hits = [i for i in range(n) if all(_compare("=", col[i], c) for col, c in tests)]
+            tests = [(k.path, self.env.column(k.path), self.scalar(c)) for k, c in e.keys]
+            hits = self.where_rows(tests)
             if e.value is None:
                 return Decimal(len(hits))
             values = self.env.column(e.value.path)
             return sum((v for i in hits if isinstance(v := values[i], Decimal)), Decimal(0))
         if isinstance(e, CountNumbers):
-            return Decimal(sum(1 for v in self.env.column(e.column.path) if isinstance(v, Decimal)))
+            path = e.column.path
+            return self.memoised(
+                ("count-numbers", path),
+                lambda: Decimal(sum(1 for v in self.env.column(path) if isinstance(v, Decimal))),
+            )
         if isinstance(e, Call):
             return self.call(e)
         raise CompileError(f"unknown expression node {type(e).__name__}")
@@ -641,15 +769,39 @@ class _Evaluator:
             rng = self.eval(args[0])
             if not isinstance(rng, list):
                 rng = [rng]
-            test = criterion(self.scalar(args[1]))
+            crit = self.scalar(args[1])
+            test = criterion(crit)
             if fn == "COUNTIF":
-                return Decimal(sum(1 for c in rng if test(c)))
+                if self.memo is None or not isinstance(args[0], Column):
+                    return Decimal(sum(1 for c in rng if test(c)))
+                groups = self.groups(args[0].path)
+                return self.memoised(
+                    ("COUNTIF", args[0].path, type(crit), crit),
+                    lambda: Decimal(sum(len(rows) for v, rows in groups if test(v))),
+                )
             sums = self.eval(args[2])
             sums = sums if isinstance(sums, list) else [sums]
-            return sum(
-                (s for c, s in zip(rng, sums, strict=True) if test(c) and isinstance(s, Decimal)),
-                Decimal(0),
-            )
+            if (
+                self.memo is None
+                or not isinstance(args[0], Column)
+                or not isinstance(args[2], Column)
+                or len(sums) != len(rng)
+            ):
+                return sum(
+                    (
+                        s
+                        for c, s in zip(rng, sums, strict=True)
+                        if test(c) and isinstance(s, Decimal)
+                    ),
+                    Decimal(0),
+                )
+            groups, values = self.groups(args[0].path), sums
+
+            def sumif() -> Decimal:
+                hits = sorted(i for v, rows in groups if test(v) for i in rows)
+                return sum((s for i in hits if isinstance(s := values[i], Decimal)), Decimal(0))
+
+            return self.memoised(("SUMIF", args[0].path, args[2].path, type(crit), crit), sumif)
         if fn == "INDEX":
             col = self.eval(args[0])
             col = col if isinstance(col, list) else [col]
@@ -662,6 +814,18 @@ class _Evaluator:
             col = self.eval(args[1])
             col = col if isinstance(col, list) else [col]
             test = criterion(x) if isinstance(x, str) else (lambda c: _compare("=", c, x))
+            if self.memo is not None and isinstance(args[1], Column):
+                groups = self.groups(args[1].path)
+                first = self.memoised(
+                    ("MATCH", args[1].path, type(x), x),
+                    lambda: min(
+                        (rows[0] + 1 for v, rows in groups if v is not None and test(v)),
+                        default=None,
+                    ),
+                )
+                if first is None:
+                    raise EvalError("#N/A")
+                return Decimal(first)
             for i, c in enumerate(col, start=1):
                 if c is not None and test(c):
                     return Decimal(i)
@@ -781,19 +945,46 @@ def compile_python(expr: Expr) -> Compiled:
     gen = _Gen()
     body = gen.code(expr)
     source = f"def compiled(env):\n    g = env.value\n    return {body}\n"
+    code = _CODE.get(source)
+    if code is None:  # expressions of the same shape on the same fields share their code
+        if len(_CODE) > 20_000:
+            _CODE.clear()
+        code = _CODE[source] = compile(source, "<perfxl.expr>", "exec")
     scope: dict[str, object] = {**_RUNTIME, "K": gen.consts, "E": gen.slow}
-    exec(compile(source, "<perfxl.expr>", "exec"), scope)  # our own generated text only
+    exec(code, scope)  # our own generated text only
     return scope["compiled"]  # type: ignore[return-value]
 
 
-def compile_condition(expr: Expr) -> Callable[[Env], bool]:
-    """`condition(expr, env)` as a compiled function: raises EvalError for an Excel error."""
-    f = compile_python(expr)
+_CODE: dict[str, Any] = {}
 
-    def cond(env: Env) -> bool:
-        return _rt_t(_one(f(env)))
 
-    return cond
+def compile_condition(expr: Expr, *, warm: int = 0) -> Callable[[Env], bool]:
+    """`condition(expr, env)` as a compiled function: raises EvalError for an Excel error.
+
+    With `warm`, the first `warm` calls walk the tree (`condition`) and the expression is
+    compiled on the next: generating and compiling costs as much as a few walks, and
+    `perfxl check one.xlsx` runs most checks once or twice (a batch compiles them all)."""
+    if warm <= 0:
+        f = compile_python(expr)
+
+        def cond(env: Env) -> bool:
+            return _rt_t(_one(f(env)))
+
+        return cond
+    box: list[Compiled] = []
+    calls = 0
+
+    def tiered(env: Env) -> bool:
+        nonlocal calls
+        if box:
+            return _rt_t(_one(box[0](env)))
+        calls += 1
+        if calls <= warm:
+            return condition(expr, env)
+        box.append(compile_python(expr))
+        return _rt_t(_one(box[0](env)))
+
+    return tiered
 
 
 class _Gen:

@@ -14,7 +14,6 @@ kills its worker again gets `on_crash(item)` as its result. Ctrl-C stops the wor
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 from collections import deque
@@ -43,6 +42,8 @@ def _run_chunk(fn: Callable[[T], R], chunk: Sequence[T]) -> list[R]:
 
 
 def _context() -> Any:
+    import multiprocessing  # here: a batch of one file (and `perfxl check one.xlsx`) has no pool
+
     methods = multiprocessing.get_all_start_methods()
     # fork: workers start at once and share the parent's loaded profiles and caches
     return multiprocessing.get_context("fork" if "fork" in methods else None)

@@ -4,6 +4,8 @@ import re
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from perfxl import expr as X
 from perfxl.expr import (
@@ -304,3 +306,83 @@ FAST_FORMS = [
 def test_compiled_fast_forms_equal_evaluate(e, values):
     env = Env(**{**{p: values.get(p) for p in ("a", "b", "t")}, **COLUMNS})
     assert _outcome(X.compile_python(e), env) == _outcome(lambda v: evaluate(e, v), env)
+
+
+class MemoEnv(Env):
+    """An environment offering a memo, as a filing's does: aggregates come from indexes."""
+
+    def __init__(self, **values):
+        super().__init__(**values)
+        self.memo = {}
+
+
+_CELLS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.sampled_from([D(0), D("-0"), D(1), D("1.0"), D("2.5"), D(-3)]),
+    st.sampled_from(["", "a", "A", "ß", "SS", "ss", "1", " 1 ", "2.5", "a*", "x?y", "运行经费"]),
+)
+_CRITS = st.one_of(
+    _CELLS,
+    st.sampled_from(["=a", "<>a", ">1", "<=2.5", "=", "<>", "a*", "?", "~*", "*S*", ">=b"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    keys=st.lists(st.tuples(_CELLS, _CELLS, _CELLS), max_size=12),
+    crits=st.lists(st.tuples(_CRITS, _CRITS), min_size=1, max_size=4),
+)
+def test_aggregates_from_the_per_filing_indexes_equal_a_scan(keys, crits):
+    cols = {
+        "t.*.k": [k for k, _, _ in keys],
+        "t.*.u": [u for _, u, _ in keys],
+        "t.*.v": [v for _, _, v in keys],
+    }
+    k, u, v = Column("t.*.k"), Column("t.*.u"), Column("t.*.v")
+    memo_env = MemoEnv(**cols)
+    for c1, c2 in crits:
+        f1, f2 = Field("c1"), Field("c2")
+        for e in (
+            SumWhere(((k, f1), (u, f2)), v),
+            SumWhere(((k, f1),)),
+            CountWhere(k, f1, v),
+            CountIf(k, f1),
+            SumIf(k, f1, v),
+            Match(f1, k),
+            CountNumbers(v),
+            Sum(v),
+            Max(v),
+            Or(v),
+        ):
+            memo_env.values.update(c1=c1, c2=c2)  # same memo: criteria change per row
+            try:
+                want = ("ok", evaluate(e, Env(**cols, c1=c1, c2=c2)))
+            except EvalError as exc:
+                want = ("err", exc.code)
+            try:
+                got = ("ok", evaluate(e, memo_env))
+            except EvalError as exc:
+                got = ("err", exc.code)
+            assert got == want and type(got[1]) is type(want[1]), (e, c1, c2)
+
+
+def test_a_warm_condition_walks_then_compiles_with_the_same_verdicts():
+    cases = [
+        (gt(A, B), {"a": D(2), "b": D(1)}),
+        (gt(A, B), {"a": "x", "b": D(1)}),  # text against a number: FALSE, no error
+        (eq(A / B, 1), {"a": D(1), "b": D(0)}),  # #DIV/0!
+        (A + 1, {"a": "文字"}),  # #VALUE! as a condition
+        (Or(A, B), {}),  # no logical value: #VALUE!
+    ]
+    for e, values in cases:
+        compiled = X.compile_condition(e)
+        warm = X.compile_condition(e, warm=2)
+        for _ in range(5):  # two walks, then the compiled code
+            outcomes = []
+            for f in (compiled, warm):
+                try:
+                    outcomes.append(f(Env(**values)))
+                except EvalError as exc:
+                    outcomes.append(exc.code)
+            assert outcomes[0] == outcomes[1], (e, values)

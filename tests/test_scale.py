@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 from decimal import Decimal
 
 import pytest
@@ -62,11 +61,11 @@ def test_a_slip_among_many_rows_is_found() -> None:
     assert yuan_suspects(cells) == _old_yuan(cells) == [37]
 
 
-def test_yuan_heuristic_is_not_quadratic() -> None:
-    """2,000 rows × 8 money columns: the original takes seconds, the index well under one."""
+def test_a_long_table_gives_the_originals_result() -> None:
+    """400 rows × 8 money columns (a department list): the same cells as the original.
+    Its speed is measured in benchmarks/bench_sizes.py, not asserted here."""
     rng = random.Random(7)
-    cells = [("表", r, c, _amount(rng)) for r in range(2000) for c in range(8)]
-    start = time.perf_counter()
+    cells = [("表", r, c, _amount(rng)) for r in range(400) for c in range(8)]
     found = yuan_suspects(cells)
-    assert time.perf_counter() - start < 2.0
+    assert found == _old_yuan(cells)
     assert found  # random data has its slips

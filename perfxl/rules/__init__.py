@@ -89,6 +89,8 @@ def _message(f: Formula, env: FilingEnv, row: str, expected: Scalar, actual: Sca
 
 
 Condition = Callable[[FilingEnv], bool]
+WARM_CALLS = 4  # a check's first calls walk its expression (a walk costs about a quarter of
+# generating and compiling its code); it is compiled when used more
 _VERDICTS: dict[int, tuple[Formula, tuple[Condition, Condition, Condition]]] = {}
 _FORMULAS: dict[tuple[str, int], tuple[Profile, list[Formula]]] = {}
 
@@ -102,7 +104,7 @@ def _compiled(f: Formula) -> tuple[Condition, Condition, Condition]:
         if len(_VERDICTS) > 20_000:
             _VERDICTS.clear()
         body = f.holds if f.explained is None else Or(f.holds, f.explained)
-        fns = (compile_condition(f.when), compile_condition(body), compile_condition(f.holds))
+        fns = tuple(compile_condition(e, warm=WARM_CALLS) for e in (f.when, body, f.holds))
         hit = _VERDICTS[id(f)] = (f, fns)  # type: ignore[assignment]
     return hit[1]  # type: ignore[return-value]
 

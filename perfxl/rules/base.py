@@ -326,6 +326,9 @@ class FilingEnv:
             if typed is None
             else typed
         )
+        # row-independent aggregates (column indexes, SUMIF/COUNTIF results) for `expr`,
+        # built once per filing and shared with every row's environment
+        self.memo: dict[Any, Any] = self.cache.setdefault(("aggregates",), {})
 
     def at(self, kind: RowKind, i: int) -> FilingEnv:
         return FilingEnv(

@@ -259,6 +259,7 @@ class _Rect:
         return sheet == self.sheet and self.r1 <= row <= self.r2 and self.c1 <= col <= self.c2
 
 
+@functools.lru_cache(maxsize=8192)  # the same row formulas recur in every file of a batch
 def _refs(text: str, own_sheet: str) -> tuple[_Rect, ...]:
     """The rectangles a formula reads (string literals ignored)."""
     code = _STRING.sub('""', text)
@@ -600,9 +601,12 @@ class _Inspector:
         for key, _kind in self.prep.inputs:
             sheet = self.sheet_map[key[0]]
             if sheet not in grids:
-                s = book.get_sheet_by_name(sheet)
-                r0, c0 = s.start or (0, 0)
-                grids[sheet] = (s.to_python(), r0, c0)
+                got = self.pkg.grids.get(sheet)
+                if got is None:
+                    s = book.get_sheet_by_name(sheet)
+                    got = self.pkg.grids[sheet] = (s.to_python(), s.start)
+                r0, c0 = got[1] or (0, 0)
+                grids[sheet] = (got[0], r0, c0)
             rows, r0, c0 = grids[sheet]
             r, c = key[1] - 1 - r0, col_number(key[2]) - 1 - c0
             v = rows[r][c] if 0 <= r < len(rows) and 0 <= c < len(rows[r]) else None

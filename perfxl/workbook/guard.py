@@ -101,6 +101,9 @@ class Package:
     limits: Limits = DEFAULT_LIMITS
     extents: dict[str, Extent] = field(default_factory=dict)  # part → what it really holds
     book: Any = None  # the value reader's workbook (python-calamine), opened once, shared
+    # sheet name → (rows, start) as calamine gave them: converted once, read by the value
+    # reader and the integrity facts alike
+    grids: dict[str, tuple[list[list[Any]], Any]] = field(default_factory=dict)
 
     @property
     def file(self) -> str:

@@ -29,6 +29,7 @@ from ..errors import InputError, Problem
 from ..model import FILING_FORMAT, Filing
 from ..numtext import (
     NumberTextError,
+    _shift,
     in_cell_range,
     looks_like_yuan,
     parse_amount_wanyuan,
@@ -265,8 +266,11 @@ class _Reader:
         g = self._grids.get(sheet)
         if g is None:
             try:
-                s = self.book.get_sheet_by_name(sheet)
-                g = _Grid(s.to_python(), s.start)
+                got = self.pkg.grids.get(sheet)
+                if got is None:
+                    s = self.book.get_sheet_by_name(sheet)
+                    got = self.pkg.grids[sheet] = (s.to_python(), s.start)
+                g = _Grid(*got)
             except Exception as exc:  # calamine raises its own error types
                 raise self.pkg.refuse(
                     f"文件已损坏（工作表「{sheet}」无法读取：{exc}），请重新保存或重新发送", sheet
@@ -643,6 +647,11 @@ def yuan_suspects(cells: list[tuple[str, int, int, Decimal]]) -> list[int]:
         r, c = rows[(sheet, row)], cols[(sheet, col)]
         n = len(r) + len(c) - 2  # the neighbours: both lists without this cell
         if n == 0:
+            continue
+        # the median is at least the smallest neighbour: a cell under 1000 × that is no
+        # slip (looks_like_yuan), which settles nearly every cell without the median
+        lows = [x[1] if x[0] == v else x[0] for x in (r, c) if len(x) > 1]
+        if v < _shift(min(lows), 3):
             continue
         if n % 2:
             median = _kth(r, c, v, n // 2)
