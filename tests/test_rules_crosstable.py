@@ -119,7 +119,7 @@ def test_stated_counts_match_the_table():
         ["XT-COUNTS", "counts.all.full_marks"],
     ]
     data["counts"] = {"9": {"indicators": 1}}
-    assert blocking(run(data)) == [["XT-COUNTS", "counts.9"]]
+    assert blocking(run(data)) == [["XT-COUNTS-KEY", "counts.9"]]
 
 
 def test_a_project_second_level_without_rows_is_no_indicator():

@@ -232,9 +232,6 @@ def check(
                     found, used = formula_hits(f, filing, profile, env)
                     hits += found
                     applied = applied or used
-                if rule.check is not None:  # what no cell of a workbook can hold
-                    hits += list(rule.check(filing, profile, result, ctx))
-                    applied = applied or bool(hits)
                 status = _status(hits) if applied else Status.NOT_APPLICABLE
             else:
                 assert rule.check is not None

@@ -487,6 +487,13 @@ RULES = [
         "填报的指标个数、满分个数与表中指标一致",
         "填报了指标个数时（如广东样式的报告）",
         formulas=_count_formulas,
+    ),
+    Rule(
+        "XT-COUNTS-KEY",
+        B,
+        Scope.TABLE,
+        "填报的指标个数按一级指标编码或 all（全表）给出",
+        "填报了指标个数时（数据文件）",
         check=_count_keys,
     ),
 ]
