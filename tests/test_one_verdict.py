@@ -119,7 +119,18 @@ MISTAKES = [
     M("p-tie", "project", Edit("indicators.0.target", "set", 6), Edit("indicators.0.actual", "set", 0.71),
       Edit("indicators.0.weight", "set", 3), Edit("indicators.0.score", "set", 0.36),
       caught_by=("ARITH-WEIGHT-TOTAL",)),
+    M("p-counts-stated", "project", *(Edit(f"counts.{k}.{f}", "set", v)
+      for k, (n, full) in (("2", (7, 4)), ("3", (4, 3)), ("all", (12, 8)))
+      for f, v in (("indicators", n), ("full_marks", full)))),
+    M("p-count-empty-second", "project", Edit("counts.3.indicators", "set", 6),
+      Edit("counts.3.full_marks", "set", 5), caught_by=("XT-COUNTS",)),
+    M("p-count-row-copied", "project", Edit("counts.2.indicators", "set", 7),
+      Edit("indicators.0.name", "copy_below"), caught_by=("XT-COUNTS", "ARITH-WEIGHT-TOTAL")),
+    M("p-count-score-typed", "project", Edit("counts.4.full_marks", "set", 1),
+      Edit("indicators.11.score", "set", 9.5), Edit("indicators.11.explanation", "set", "个别意见未回复"),
+      caught_by=("XT-COUNTS",)),
     # ---- dept-hubei (Wuhan 2020, complete)
+    M("h-counts-without-rows", "hubei", Edit("counts.all.indicators", "set", 39)),
     M("h-text-in-number", "hubei", Edit("finance.income.1.amount", "set", "233.46万"),
       caught_by=("VAL-NUMBER-TEXT", "XT-INCOME-SUM")),
     M("h-yuan", "hubei", Edit("finance.basic", "set", 16_821_700),
@@ -162,6 +173,11 @@ MISTAKES = [
       caught_by=("XT-PROJECT-COUNTS",)),
     M("g-project-row-copied", "guangdong", Edit("projects.3.name", "copy_below"),
       caught_by=("XT-PROJECTS-SUM", "XT-PROJECT-UNIT-SUM")),
+    M("g-counts-stated", "guangdong", *(Edit(f"counts.{k}.{f}", "set", v)
+      for k, (n, full) in (("1", (3, 1)), ("2", (23, 22)), ("all", (26, 23)))
+      for f, v in (("indicators", n), ("full_marks", full)))),
+    M("g-count-full-marks", "guangdong", Edit("counts.1.full_marks", "set", 2),
+      Edit("counts.all.indicators", "set", 25), caught_by=("XT-COUNTS",)),
     M("g-total-typed", "guangdong", Edit("total_score", "set", 90), caught_by=("ARITH-TOTAL",)),
     M("g-second-score", "guangdong", Edit("group_scores.1.1", "set", 30),
       caught_by=("ARITH-GROUP-SUM",)),
