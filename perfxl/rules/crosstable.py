@@ -10,6 +10,7 @@ from ..expr import (
     Column,
     Const,
     CountNumbers,
+    CountWhere,
     Expr,
     Field,
     Filled,
@@ -41,6 +42,7 @@ AMOUNTS = Column("finance.income.*.amount")
 LEVELS = Column("projects.*.level")
 PARENTS = Column("projects.*.parent")
 UNITS = Column("projects.*.unit")
+FLAG_KEYS = ("first_dept", "first_unit")  # rules.base.PROJECT_FLAGS
 PROJECT_MONEY = {"initial": "年初预算", "adjusted": "调整预算", "spent": "实际支出"}
 
 
@@ -272,7 +274,23 @@ def _project_counts(profile: Profile) -> list[Formula]:
         _units_rows(unit, (), Column("projects.*.first_unit")),
     )
     second = _units_rows(unit, ((levels, Const(Decimal(2))),))
+    # every 一级 row has its two helper numbers: a row inserted inside the list has none
+    one = Const(Decimal(1))
+    firsts = SumWhere(((levels, one),))
+    helped = And(
+        *(eq(CountWhere(levels, one, Column(f"projects.*.{k}")), firsts) for k in FLAG_KEYS)
+    )
+    missing = firsts - CountWhere(levels, one, Column("projects.*.first_dept"))
     out = [
+        Formula(
+            "projects",
+            And(listed, gt(CountNumbers(Column("project_counts.*.first")), 0)),
+            helped,
+            "项目支出明细中有 {missing} 个一级项目行缺少隐藏的辅助公式（在明细中间插入的行），"
+            "一级项目个数无法复算：请复制相邻的整行（含隐藏列）再改填内容",
+            "项目支出明细中插入的行缺少隐藏的辅助公式，一级项目个数无法复算：请复制相邻的整行再改填",
+            extras=(("missing", missing),),
+        ),
         Formula(
             "row.unit",
             And(listed, Filled(unit)),
@@ -281,7 +299,7 @@ def _project_counts(profile: Profile) -> list[Formula]:
             "项目个数中的单位应在项目支出明细中有项目（合计、本级或下属单位名称）",
             actual=unit,
             per_row="count",
-        )
+        ),
     ]
     for field, count, level in (("first", first, "一级"), ("second", second, "二级")):
         stated = ROW[field]
@@ -289,7 +307,7 @@ def _project_counts(profile: Profile) -> list[Formula]:
         out.append(
             Formula(
                 f"row.{field}",
-                And(listed, IsNumber(stated), found),
+                And(listed, IsNumber(stated), found, helped if field == "first" else True),
                 eq(stated, count),
                 f"{{row}}填报{level}项目 {{actual}} 个，项目支出明细中有 {{expected}} 个{how}",
                 f"填报的{level}项目个数应与项目支出明细一致{how}",
