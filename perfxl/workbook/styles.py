@@ -360,7 +360,7 @@ def draw_project(sh: Sheets) -> None:
         sh.merge(s, f"A{c0 + i}:G{c0 + i}", top.name if top else "全表", st.group)
     validate(ws, f"H{c0 + 1}:I{c0 + len(p.indicators) + 1}", {"validate": "integer", "criteria": ">=",
         "value": 0, "input_title": "指标个数",
-        "input_message": "报告中说明的末级（三级）指标个数及得满分的个数（不说明的不填）。",
+        "input_message": "报告中说明的末级（三级）指标个数及得满分的个数（不说明的不填）；右侧为按表中指标行复算的个数，“审核”表核对。",
         "error_title": "指标个数", "error_message": "请填写非负整数。"})  # fmt: skip
     ws.write_url(2, 10, f"internal:'{AUDIT_SHEET}'!A1", st.link, "查看审核结果")
     # no frozen rows: the heading rows (funds, goals, indicator header) take some 400 px, and
@@ -728,7 +728,7 @@ def _draw_scores(sh: Sheets) -> None:
         sh.put(s, f"A{c0 + i}", top.name if top else "全表", st.group)
     last = c0 + len(p.indicators) + 1
     validate(ws, f"B{c0 + 1}:C{last}", {"validate": "integer", "criteria": ">=", "value": 0,
-        "input_title": "指标个数", "input_message": "报告中说明的末级指标个数及得满分的个数（不说明的不填）。",
+        "input_title": "指标个数", "input_message": "报告中说明的末级指标个数及得满分的个数（不说明的不填）；右侧为按表中指标行复算的个数，“审核”表核对。",
         "error_title": "指标个数", "error_message": "请填写非负整数。"})  # fmt: skip
     s0 = lay.group_rows["_seconds"]
     seconds = second_levels(p)
