@@ -17,7 +17,7 @@ from perfxl.workbook.read import read_workbook_ex
 from perfxl.workbook.write import build_workbook
 
 from .check_helpers import guangdong
-from .conftest import UNITS_EXAMPLE
+from .conftest import PROJECT_EXAMPLE, UNITS_EXAMPLE
 from .test_rules_crosstable import two_units
 
 D = Decimal
@@ -137,3 +137,31 @@ def test_unit_subtotals_are_computed_beside_the_stated_ones_and_checked_at_their
     assert findings(out, "XT-PROJECT-UNIT-SUM") == [("XT-PROJECT-UNIT-SUM", "项目支出明细!V5")]
     (f,) = [x for x in check_path(out).report.findings if x.code == "XT-PROJECT-UNIT-SUM"]
     assert "「示例市图书馆」的实际支出小计填报 700，" in f.message and "716.10" in f.message
+
+
+def test_project_counts_are_recomputed_beside_and_reported_at_the_stated_cell(tmp_path):
+    # 效益指标: 4 rows under two of its four 二级 (the other two are empty rows, no
+    # indicators); 3 of them at full marks. The 复算 cells beside show what is counted.
+    src = load_filing(PROJECT_EXAMPLE)
+    right = {"3": {"indicators": 4, "full_marks": 3}, "all": {"indicators": 12, "full_marks": 8}}
+    profile = load_profile(src.profile)
+    ok = build_filled(profile, src.model_copy(update={"counts": right}), tmp_path / "ok.xlsx")
+    assert findings(ok) == []
+    cached = openpyxl.load_workbook(ok, data_only=True)
+    for name, count in (
+        ("pf_count_3_indicators_recomputed", 4),
+        ("pf_count_3_full_marks_recomputed", 3),
+        ("pf_count_all_full_marks_recomputed", 8),
+    ):
+        sheet, ref = next(iter(cached.defined_names[name].destinations))
+        assert cached[sheet][ref.replace("$", "")].value == count, name
+    wrong = {"3": {"indicators": 6, "full_marks": 5}}  # the two empty 二级 counted
+    out = build_filled(profile, src.model_copy(update={"counts": wrong}), tmp_path / "w.xlsx")
+    back, _ = read_workbook_ex(out)
+    sheet = back.where("counts.3.indicators").sheet
+    assert findings(out) == sorted(
+        [
+            ("XT-COUNTS", f"{sheet}!{back.where('counts.3.indicators').cell}"),
+            ("XT-COUNTS", f"{sheet}!{back.where('counts.3.full_marks').cell}"),
+        ]
+    )

@@ -59,7 +59,7 @@ class Edit:
     """A user's edit of the cell holding a field (or of the row holding it)."""
 
     path: str
-    op: str  # set | clear | insert_below | copy_below | delete_row
+    op: str  # set | clear | insert_below | copy_below | copy_row_below | delete_row
     value: Any = None
 
 
@@ -119,7 +119,18 @@ MISTAKES = [
     M("p-tie", "project", Edit("indicators.0.target", "set", 6), Edit("indicators.0.actual", "set", 0.71),
       Edit("indicators.0.weight", "set", 3), Edit("indicators.0.score", "set", 0.36),
       caught_by=("ARITH-WEIGHT-TOTAL",)),
+    M("p-counts-stated", "project", *(Edit(f"counts.{k}.{f}", "set", v)
+      for k, (n, full) in (("2", (7, 4)), ("3", (4, 3)), ("all", (12, 8)))
+      for f, v in (("indicators", n), ("full_marks", full)))),
+    M("p-count-empty-second", "project", Edit("counts.3.indicators", "set", 6),
+      Edit("counts.3.full_marks", "set", 5), caught_by=("XT-COUNTS",)),
+    M("p-count-row-copied", "project", Edit("counts.2.indicators", "set", 7),
+      Edit("indicators.0.name", "copy_below"), caught_by=("XT-COUNTS", "ARITH-WEIGHT-TOTAL")),
+    M("p-count-score-typed", "project", Edit("counts.4.full_marks", "set", 1),
+      Edit("indicators.11.score", "set", 9.5), Edit("indicators.11.explanation", "set", "个别意见未回复"),
+      caught_by=("XT-COUNTS",)),
     # ---- dept-hubei (Wuhan 2020, complete)
+    M("h-counts-without-rows", "hubei", Edit("counts.all.indicators", "set", 39)),
     M("h-text-in-number", "hubei", Edit("finance.income.1.amount", "set", "233.46万"),
       caught_by=("VAL-NUMBER-TEXT", "XT-INCOME-SUM")),
     M("h-yuan", "hubei", Edit("finance.basic", "set", 16_821_700),
@@ -162,6 +173,23 @@ MISTAKES = [
       caught_by=("XT-PROJECT-COUNTS",)),
     M("g-project-row-copied", "guangdong", Edit("projects.3.name", "copy_below"),
       caught_by=("XT-PROJECTS-SUM", "XT-PROJECT-UNIT-SUM")),
+    M("g-counts-stated", "guangdong", *(Edit(f"counts.{k}.{f}", "set", v)
+      for k, (n, full) in (("1", (3, 1)), ("2", (23, 22)), ("all", (26, 23)))
+      for f, v in (("indicators", n), ("full_marks", full)))),
+    M("g-count-full-marks", "guangdong", Edit("counts.1.full_marks", "set", 2),
+      Edit("counts.all.indicators", "set", 25), caught_by=("XT-COUNTS",)),
+    # a 一级项目 typed into a row inserted inside the list: its hidden helper formulas are
+    # missing, which the live and the Python XT-PROJECT-COUNTS both say (no count is guessed)
+    M("g-project-row-inserted-typed", "guangdong", Edit("projects.3.name", "insert_below"),
+      Edit("projects.4.name", "set", "宣传经费"), Edit("projects.4.level", "set", 1),
+      *(Edit(f"projects.4.{k}", "set", 0) for k in ("initial", "adjusted", "spent")),
+      Edit("project_counts.0.first", "set", 3), Edit("project_counts.1.first", "set", 3),
+      caught_by=("XT-PROJECT-COUNTS",)),
+    # the same project typed over a whole row copied inside the list: helpers come along
+    M("g-project-row-copied-whole", "guangdong", Edit("projects.3.name", "copy_row_below"),
+      Edit("projects.4.name", "set", "宣传经费"),
+      *(Edit(f"projects.4.{k}", "set", 0) for k in ("initial", "adjusted", "spent")),
+      Edit("project_counts.0.first", "set", 3), Edit("project_counts.1.first", "set", 3)),
     M("g-total-typed", "guangdong", Edit("total_score", "set", 90), caught_by=("ARITH-TOTAL",)),
     M("g-second-score", "guangdong", Edit("group_scores.1.1", "set", 30),
       caught_by=("ARITH-GROUP-SUM",)),
@@ -207,6 +235,9 @@ def uno_edits(book: Path, edits: tuple[Edit, ...]) -> list[dict[str, Any]]:
             out.append({**base, "op": "insert_rows", "row": row + 1, "count": 1})
             out.append({**base, "op": "copy_row", "from": row, "to": row + 1,
                         "cols": columns(filing.profile, e.path)})  # fmt: skip
+        elif e.op == "copy_row_below":  # the whole row, hidden helper columns included
+            out.append({**base, "op": "insert_rows", "row": row + 1, "count": 1})
+            out.append({**base, "op": "copy_row", "from": row, "to": row + 1, "cols": "A:AB"})
         elif e.op == "delete_row":
             out.append({**base, "op": "delete_rows", "row": row, "count": 1})
     return out

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from perfxl.findings import Status
 
-from .check_helpers import blocking, guangdong, run, wuhan, wuhan_full
+from .check_helpers import blocking, guangdong, project, run, wuhan, wuhan_full
 
 D = Decimal
 CROSS = (
@@ -115,11 +115,41 @@ def test_stated_counts_match_the_table():
     data["counts"]["all"]["full_marks"] = 24
     data["counts"]["1"]["indicators"] = 4
     assert blocking(run(data)) == [
-        ["XT-COUNTS", "counts.all.full_marks"],
         ["XT-COUNTS", "counts.1.indicators"],
+        ["XT-COUNTS", "counts.all.full_marks"],
     ]
     data["counts"] = {"9": {"indicators": 1}}
-    assert blocking(run(data)) == [["XT-COUNTS", "counts.9"]]
+    assert blocking(run(data)) == [["XT-COUNTS-KEY", "counts.9"]]
+
+
+def test_a_project_second_level_without_rows_is_no_indicator():
+    # 效益指标 has rows under 社会效益 (2) and 可持续影响 (2); 经济效益 and 生态效益 are
+    # empty rows of the table (official-tables.md §2), neither indicators nor full marks
+    data = project()
+    data["counts"] = {
+        "2": {"indicators": 7, "full_marks": 4},
+        "3": {"indicators": 4, "full_marks": 3},
+        "4": {"indicators": 1, "full_marks": 1},
+        "all": {"indicators": 12, "full_marks": 8},
+    }
+    report = run(data)
+    assert blocking(report) == [] and report.status("XT-COUNTS") is Status.PASSED
+    data["counts"]["3"] = {"indicators": 6, "full_marks": 5}  # the two empty 二级 counted
+    assert blocking(run(data)) == [
+        ["XT-COUNTS", "counts.3.indicators"],
+        ["XT-COUNTS", "counts.3.full_marks"],
+    ]
+
+
+def test_a_count_is_checked_at_its_cell_and_full_marks_follow_the_stated_score():
+    data = project()
+    data["counts"] = {"4": {"indicators": 1, "full_marks": 1}}
+    data["indicators"][11]["score"] = D("9.5")  # 满意度 no longer full marks
+    data["indicators"][11]["explanation"] = "个别意见未及时回复"
+    report = run(data)
+    hits = [f for f in report.findings if f.code == "XT-COUNTS"]
+    assert [(f.path, f.expected, f.actual) for f in hits] == [("counts.4.full_marks", "0", "1")]
+    assert "「满意度指标」填报得满分的指标 1 个，表中实有 0 个" in hits[0].message
 
 
 def test_counts_without_detail_rows_are_not_checked():

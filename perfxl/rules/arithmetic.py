@@ -456,7 +456,12 @@ def recomputed_cells(filing: Filing, profile: Profile, result: ScoreResult) -> d
             for top in profile.indicators
             if f"group_scores.{top.code}" not in typed
         ]
-    return {"pf_total_recomputed": result.total if any(num(v) for v in values) else None}
+    from .crosstable import count_cells
+
+    return {
+        "pf_total_recomputed": result.total if any(num(v) for v in values) else None,
+        **count_cells(filing, profile, result),
+    }
 
 
 def _total(profile: Profile) -> list[Formula]:

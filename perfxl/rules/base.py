@@ -391,6 +391,13 @@ class FilingEnv:
                 self.column("projects.*.unit"),
                 by_unit=path == PROJECT_FLAGS[1],
             )
+            # a row inserted inside the list of a workbook has no helper formula there: the
+            # reader noted where (workbook.read: helpers), and the cell is blank, as Excel has it
+            key = path.split(".*.")[1]
+            sources = self.filing.sources
+            if sources:
+                got = [None if f"projects.{i}.{key}" in sources else v for i, v in enumerate(got)]
+                self.cache[path] = got
         if got is None:
             table, name = path.split(".*.")
             kind = _TABLE_KINDS[table]

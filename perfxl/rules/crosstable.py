@@ -10,6 +10,7 @@ from ..expr import (
     Column,
     Const,
     CountNumbers,
+    CountWhere,
     Expr,
     Field,
     Filled,
@@ -18,6 +19,7 @@ from ..expr import (
     Not,
     Or,
     Round,
+    Scalar,
     Sum,
     SumIf,
     SumWhere,
@@ -40,6 +42,7 @@ AMOUNTS = Column("finance.income.*.amount")
 LEVELS = Column("projects.*.level")
 PARENTS = Column("projects.*.parent")
 UNITS = Column("projects.*.unit")
+FLAG_KEYS = ("first_dept", "first_unit")  # rules.base.PROJECT_FLAGS
 PROJECT_MONEY = {"initial": "年初预算", "adjusted": "调整预算", "spent": "实际支出"}
 
 
@@ -271,7 +274,23 @@ def _project_counts(profile: Profile) -> list[Formula]:
         _units_rows(unit, (), Column("projects.*.first_unit")),
     )
     second = _units_rows(unit, ((levels, Const(Decimal(2))),))
+    # every 一级 row has its two helper numbers: a row inserted inside the list has none
+    one = Const(Decimal(1))
+    firsts = SumWhere(((levels, one),))
+    helped = And(
+        *(eq(CountWhere(levels, one, Column(f"projects.*.{k}")), firsts) for k in FLAG_KEYS)
+    )
+    missing = firsts - CountWhere(levels, one, Column("projects.*.first_dept"))
     out = [
+        Formula(
+            "projects",
+            And(listed, gt(CountNumbers(Column("project_counts.*.first")), 0)),
+            helped,
+            "项目支出明细中有 {missing} 个一级项目行缺少隐藏的辅助公式（在明细中间插入的行），"
+            "一级项目个数无法复算：请复制相邻的整行（含隐藏列）再改填内容",
+            "项目支出明细中插入的行缺少隐藏的辅助公式，一级项目个数无法复算：请复制相邻的整行再改填",
+            extras=(("missing", missing),),
+        ),
         Formula(
             "row.unit",
             And(listed, Filled(unit)),
@@ -280,7 +299,7 @@ def _project_counts(profile: Profile) -> list[Formula]:
             "项目个数中的单位应在项目支出明细中有项目（合计、本级或下属单位名称）",
             actual=unit,
             per_row="count",
-        )
+        ),
     ]
     for field, count, level in (("first", first, "一级"), ("second", second, "二级")):
         stated = ROW[field]
@@ -288,7 +307,7 @@ def _project_counts(profile: Profile) -> list[Formula]:
         out.append(
             Formula(
                 f"row.{field}",
-                And(listed, IsNumber(stated), found),
+                And(listed, IsNumber(stated), found, helped if field == "first" else True),
                 eq(stated, count),
                 f"{{row}}填报{level}项目 {{actual}} 个，项目支出明细中有 {{expected}} 个{how}",
                 f"填报的{level}项目个数应与项目支出明细一致{how}",
@@ -308,40 +327,82 @@ def _leaves(node) -> list:
     return [node] if not node.children else [x for c in node.children for x in _leaves(c)]
 
 
-def _counts(filing: Filing, profile: Profile, result: ScoreResult, ctx: Context) -> Iterator[Hit]:
-    """Counts of 末级指标 and of full marks a report states must match the table's own rows
-    (full marks judged on the stated score, else the recomputed one)."""
-    tops = {n.code: n for n in result.nodes}
-    for key, stated in filing.counts.items():
-        if key == "all":
-            leaves = [x for n in result.nodes for x in _leaves(n)]
-            label = "全表"
-        elif key in tops:
-            leaves = _leaves(tops[key])
-            label = f"「{tops[key].name}」"
-        else:
+def indicator_counts(
+    filing: Filing, profile: Profile, result: ScoreResult
+) -> dict[str, tuple[int, int]]:
+    """(末级指标个数, 满分个数) per 一级 code and for the whole table ("all"), as the 复算
+    cells beside the stated counts show them: the 末级 indicator rows the table uses (a
+    project 二级 with no 三级 rows is an empty row of the table, not an indicator; a
+    department 二级 scored without detail has no rows), and of those the rows whose score
+    (the stated one, else the recomputed one) reaches a weight above 0."""
+    filed = {ind.code for ind in filing.indicators}
+
+    def used(x) -> bool:
+        if x.children or x.level < 2:
+            return False
+        return x.indicator is not None if profile.kind == "project" else x.code in filed
+
+    out: dict[str, tuple[int, int]] = {}
+    every, every_full = 0, 0
+    for top in result.nodes:
+        rows = [x for x in _leaves(top) if used(x)]
+        full = sum(
+            1
+            for x in rows
+            if x.weight > 0 and (x.stated if x.stated is not None else x.score) >= x.weight
+        )
+        out[top.code] = (len(rows), full)
+        every, every_full = every + len(rows), every_full + full
+    out["all"] = (every, every_full)
+    return out
+
+
+def count_cells(filing: Filing, profile: Profile, result: ScoreResult) -> dict[str, Scalar]:
+    """The 复算 count cells by defined name: blank while the table has no 末级 rows."""
+    out: dict[str, Scalar] = {}
+    for key, (found, full) in indicator_counts(filing, profile, result).items():
+        name = f"pf_count_{_code_name(key)}"
+        out[f"{name}_indicators_recomputed"] = Decimal(found) if found else None
+        out[f"{name}_full_marks_recomputed"] = Decimal(full) if found else None
+    return out
+
+
+def _code_name(code: str) -> str:  # layout.code_name (the rules do not import the workbook)
+    return code.replace(".", "_").replace("-", "_")
+
+
+def _count_formulas(profile: Profile) -> list[Formula]:
+    """A stated count against its 复算 cell; not checked while the table has no 末级 rows
+    (a report of 一级 scores only)."""
+    out = []
+    for key, label in [(t.code, f"「{t.name}」") for t in profile.indicators] + [("all", "全表")]:
+        name = f"pf_count_{_code_name(key)}"
+        found = Field(f"{name}_indicators_recomputed")
+        for f, what in (("indicators", "末级指标"), ("full_marks", "得满分的指标")):
+            stated, counted = Field(f"counts.{key}.{f}"), Field(f"{name}_{f}_recomputed")
+            out.append(
+                Formula(
+                    f"counts.{key}.{f}",
+                    And(IsNumber(stated), IsNumber(found)),
+                    eq(stated, counted),
+                    f"{label}填报{what} {{actual}} 个，表中实有 {{expected}} 个",
+                    f"填报的{what}个数应与表中末级指标一致（见右侧复算）",
+                    expected=counted,
+                    actual=stated,
+                )
+            )
+    return out
+
+
+def _count_keys(
+    filing: Filing, profile: Profile, result: ScoreResult, ctx: Context
+) -> Iterator[Hit]:
+    """A stated count under a key that is no 一级 code (only a data file can have one)."""
+    tops = {n.code for n in profile.indicators}
+    for key in filing.counts:
+        if key != "all" and key not in tops:
             yield Hit(
                 f"counts.{key}", f"指标个数的键「{key}」不是一级指标编码，也不是 all", actual=key
-            )
-            continue
-        detail = [x for x in leaves if x.level > 1 and x.basis != "填报（无明细）"]
-        if not detail:
-            continue  # no 末级 rows filed: nothing to count against
-        found = len(detail)
-        full = sum(1 for x in detail if (x.stated if x.stated is not None else x.score) >= x.weight)
-        if stated.indicators is not None and stated.indicators != found:
-            yield Hit(
-                f"counts.{key}.indicators",
-                f"{label}填报末级指标 {stated.indicators} 个，表中实有 {found} 个",
-                expected=found,
-                actual=stated.indicators,
-            )
-        if stated.full_marks is not None and stated.full_marks != full:
-            yield Hit(
-                f"counts.{key}.full_marks",
-                f"{label}填报得满分的指标 {stated.full_marks} 个，表中实有 {full} 个",
-                expected=full,
-                actual=stated.full_marks,
             )
 
 
@@ -443,6 +504,14 @@ RULES = [
         Scope.TABLE,
         "填报的指标个数、满分个数与表中指标一致",
         "填报了指标个数时（如广东样式的报告）",
-        check=_counts,
+        formulas=_count_formulas,
+    ),
+    Rule(
+        "XT-COUNTS-KEY",
+        B,
+        Scope.TABLE,
+        "填报的指标个数按一级指标编码或 all（全表）给出",
+        "填报了指标个数时（数据文件）",
+        check=_count_keys,
     ),
 ]

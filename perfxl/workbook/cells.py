@@ -459,6 +459,7 @@ class Ctx:
     def __init__(self, placed: Placed, result: ScoreResult) -> None:
         self.values: dict[Key, Any] = dict(placed.inputs)
         self.result = result
+        self.filing = placed.filing
         self.row_index = placed.row_index
         self.nodes = result.by_code()
         self.by_indicator = {n.indicator: n for n in result.rows() if n.indicator is not None}

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .guard import Package, col_letter, col_number, open_package, parse_ref
+from .layout import PROJECT_FLAG_COLUMNS
 
 __all__ = [
     "CellFact",
@@ -558,11 +559,27 @@ class _Inspector:
                     name=spot.name, expected="=" + spot.text, actual="=" + fact.formula,
                 )  # fmt: skip
         errors = self.errors(template_cells)
+        self.helpers_present(present)
         filing = self.filing
         if self.aligned:
             filing = self.stale(present, missing, errors)
         self.read_notes()
         return filing, self.facts
+
+    def helpers_present(self, present: list) -> None:
+        """The reader notes a 项目支出明细 row whose hidden helpers show no number (a row
+        inserted inside the list has no formula there); where the template's formula is in
+        fact there (a file saved without calculating), the note goes: the formula counts."""
+        helpers = {
+            path
+            for _spot, (sheet, row, col), _fact in present
+            if (path := self.where_path.get((sheet, f"{col_letter(col)}{row}")))
+            and path.rsplit(".", 1)[-1] in PROJECT_FLAG_COLUMNS
+        }
+        if helpers:
+            sources = {k: v for k, v in self.filing.sources.items() if k not in helpers}
+            self.filing = self.filing.model_copy(update={"sources": sources})
+            self.where_path = {(s.sheet, s.cell): p for p, s in sources.items()}
 
     def errors(self, template_cells: set[tuple[str, int, int]]) -> set[LKey]:
         """Excel error values: those typed or computed outside the template's formulas are

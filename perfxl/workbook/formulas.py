@@ -49,6 +49,7 @@ from ..scoring import grade as grade_in_python
 from ..scoring import percent, rate_score
 from .layout import (
     DEPT_INDICATOR_COLUMNS,
+    DEPT_WEIGHT_COLUMN,
     PROJECT_COLUMNS,
     PROJECT_FLAG_COLUMNS,
     Block,
@@ -373,6 +374,79 @@ def project_cells(layout: Layout) -> list[FCell]:
         FCell(s, g, GK, f'IF(ISNUMBER(${TK}${t}),{grade(p, f"${TK}${t}")},"")', ("grade", "check"),
               lambda ctx: _grade(p, ctx.get(s, t, TK))),
     ]  # fmt: skip
+    return out + _count_cells(layout)
+
+
+def _count_cells(layout: Layout) -> list[FCell]:
+    """复算 of the stated 指标个数 / 满分个数 (XT-COUNTS): per 一级 the 末级 rows of its
+    blocks that hold an input, and those whose score (the stated one, else the 复算得分)
+    reaches a weight above 0; 全表 sums the 一级. Ranges, not per-row helpers: a row the unit
+    inserts inside a block is counted. rules.crosstable.indicator_counts in Python."""
+    from ..rules.crosstable import count_cells
+
+    p = layout.profile
+    if not any(c.name.endswith("_recomputed") and c.name.startswith("pf_count_")
+               for c in layout.cells):  # fmt: skip
+        return []
+    blocks = [b for b in layout.blocks if b.list_path == "indicators"]
+    if p.kind == "project":
+        col = {c.key: c.letter for c in PROJECT_COLUMNS}
+        inputs = [col[k] for k in ("name", "direction", "unit", "target", "actual", "weight",
+                                   "score", "explanation", "target_initial")]  # fmt: skip
+    else:
+        col = {c.key: c.letter for c in DEPT_INDICATOR_COLUMNS}
+        col["weight"] = DEPT_WEIGHT_COLUMN
+        inputs = [col[k] for k in ("actual", "score", "explanation")]
+    W, S, K = col["weight"], col["score"], col["recomputed"]
+
+    def codes(node: Node) -> set[str]:
+        return {x for c in node.children for x in (c.code, *codes(c))}
+
+    out: list[FCell] = []
+    found_cells: list[tuple[str, int, str]] = []
+    full_cells: list[tuple[str, int, str]] = []
+    for top in p.indicators:
+        mine = [b for b in blocks if b.fixed.get("code") in codes(top)]
+        c = code_name(top.code)
+        sheet, r, J = _at(layout, f"pf_count_{c}_indicators_recomputed")
+        FM = _at(layout, f"pf_count_{c}_full_marks_recomputed")[2]
+        found_cells.append((sheet, r, J))
+        full_cells.append((sheet, r, FM))
+        if not mine:
+            found_text, full_text = '""', '""'
+        else:
+            a, z = mine[0].first_row, mine[-1].last_row
+
+            def rng(x: str, a: int = a, z: int = z) -> str:
+                return f"${x}${a}:${x}${z}"
+
+            used = "((" + "+".join(f"LEN({rng(x)})" for x in inputs) + ")>0)"
+            n = f"SUMPRODUCT({used}*1)"
+            w, sc, k = rng(W), rng(S), rng(K)
+            full = (f"SUMPRODUCT({used}*ISNUMBER({w})*({w}>0)*(ISNUMBER({sc})*({sc}>={w})"
+                    f"+(1-ISNUMBER({sc}))*ISNUMBER({k})*({k}>={w})))")  # fmt: skip
+            found_text = f'IF({n}=0,"",{n})'
+            full_text = f'IF(ISNUMBER(${J}{r}),{full},"")'
+
+        def value(ctx: Ctx, name: str) -> Any:
+            v = count_cells(ctx.filing, p, ctx.result).get(name)
+            return "" if v is None else v
+
+        out += [
+            FCell(sheet, r, J, found_text, ("count", "check"),
+                  lambda ctx, n=f"pf_count_{c}_indicators_recomputed": value(ctx, n)),
+            FCell(sheet, r, FM, full_text, ("count", "check"),
+                  lambda ctx, n=f"pf_count_{c}_full_marks_recomputed": value(ctx, n)),
+        ]  # fmt: skip
+    sheet, r, J = _at(layout, "pf_count_all_indicators_recomputed")
+    FM = _at(layout, "pf_count_all_full_marks_recomputed")[2]
+    first, last = found_cells[0][1], found_cells[-1][1]
+    out += [
+        FCell(sheet, r, J, f'IF(SUM(${J}${first}:${J}${last})=0,"",SUM(${J}${first}:${J}${last}))',
+              ("count", "check"), lambda ctx: value(ctx, "pf_count_all_indicators_recomputed")),
+        FCell(sheet, r, FM, f'IF(ISNUMBER(${J}{r}),SUM(${FM}${first}:${FM}${last}),"")',
+              ("count", "check"), lambda ctx: value(ctx, "pf_count_all_full_marks_recomputed")),
+    ]  # fmt: skip
     return out
 
 
@@ -526,7 +600,7 @@ def department_cells(layout: Layout) -> list[FCell]:
         FCell(form, t, TF, f'IF(ISNUMBER(${TD}${t}),{grade(p, f"${TD}${t}")},"")', ("grade", "check"),
               lambda ctx: _grade(p, ctx.get(form, t, TD))),
     ]  # fmt: skip
-    return out
+    return out + _count_cells(layout)
 
 
 class _RowEnv:

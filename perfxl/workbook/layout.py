@@ -353,11 +353,7 @@ def _project_layout(profile: Profile, rows_per_group: int | dict[str, int]) -> L
     group_rows["_counts"] = r
     for key in [top.code for top in profile.indicators] + ["all"]:
         r += 1
-        for letter, (f, label) in zip("HI", COUNT_FIELDS.items(), strict=True):
-            cells.append(
-                Cell(f"pf_count_{code_name(key)}_{f}", s, f"{letter}{r}", f"counts.{key}.{f}",
-                     "input", "count", label)
-            )  # fmt: skip
+        cells += _count_cells(key, s, r, "HI", "JK")
     cells += _banner_cells(s, "K")
     cells += _meta_cells()
     return Layout(profile, [s, AUDIT_SHEET, GUIDE_SHEET], cells, blocks, group_rows)
@@ -371,6 +367,7 @@ DEPT_INDICATOR_COLUMNS = (
     Column("explanation", "H", "input", "longtext", "扣分原因"),
     Column("recomputed", "I", "formula", "score", "复算得分"),
 )
+DEPT_WEIGHT_COLUMN = "E"  # the printed 分值 of a department indicator row
 PROJECT_LIST_COLUMNS = (
     Column("name", "A", "input", "text", "项目名称"),
     Column("level", "B", "input", "level", "项目级次"),
@@ -419,6 +416,27 @@ SUBTOTAL_COLUMNS = (
 SUBTOTAL_ROWS = 7  # 本级 and up to six 下属单位
 SUBTOTALS_FIRST_ROW = 4  # as the counts: a title row, the header, then the rows
 COUNT_FIELDS = {"indicators": "末级指标个数", "full_marks": "满分个数"}
+
+
+def _count_cells(key: str, sheet: str, row: int, stated: str, recomputed: str) -> list[Cell]:
+    """The stated 指标个数 / 满分个数 of a 一级 (or 全表: key "all") and their 复算 beside:
+    the 末级 indicator rows used, and those whose score reaches their weight (XT-COUNTS)."""
+    out = []
+    for s, k, (f, label) in zip(stated, recomputed, COUNT_FIELDS.items(), strict=True):
+        name = f"pf_count_{code_name(key)}_{f}"
+        out.append(Cell(name, sheet, f"{s}{row}", f"counts.{key}.{f}", "input", "count", label))
+        out.append(
+            Cell(
+                f"{name}_recomputed",
+                sheet,
+                f"{k}{row}",
+                None,
+                "formula",
+                "count",
+                f"{label}（复算）",
+            )
+        )
+    return out
 
 
 def optional_names(layout: Layout) -> frozenset[str]:
@@ -641,18 +659,7 @@ def _dept_layout(profile: Profile, project_rows: int, income_rows: int) -> Layou
     group_rows["_counts"] = row
     for key in [top.code for top in profile.indicators] + ["all"]:
         row += 1
-        for letter, (f, label) in zip("BC", COUNT_FIELDS.items(), strict=True):
-            cells.append(
-                Cell(
-                    f"pf_count_{code_name(key)}_{f}",
-                    form,
-                    f"{letter}{row}",
-                    f"counts.{key}.{f}",
-                    "input",
-                    "count",
-                    label,
-                )
-            )
+        cells += _count_cells(key, form, row, "BC", "DE")
     # 二级指标得分 a report states (a subtotal per 二级): below the counts
     row += 2
     group_rows["_seconds"] = row

@@ -52,6 +52,7 @@ from .guard import (
 )
 from .layout import (
     META_SHEET,
+    PROJECT_FLAG_COLUMNS,
     TEMPLATE_FORMAT,
     Block,
     Cell,
@@ -491,6 +492,9 @@ class _Reader:
                     val = self.interpret(c.kind, v, place, c.header, a.sheet, row, a.col + c.off)
                     if val is not None:
                         obj[c.key] = val
+            if block.list_path == "projects":
+                shift = a.col - col_number(block.columns[0].letter)  # the list moved right
+                self.helpers(idx, a.sheet, row, grid, shift)
             if indicators:
                 self.measures(obj, raw, cols, rule, a.sheet, row)
             elif cols[0].key not in obj:  # the row's name (项目名称, 收入来源, 单位)
@@ -499,6 +503,18 @@ class _Reader:
                 obj[cols[0].key] = ""
             items.append(obj)
         return items
+
+    def helpers(self, idx: int, sheet: str, row: int, grid: _Grid, shift: int) -> None:
+        """A 项目支出明细 row without the hidden helper numbers beside it (a row inserted
+        inside the list gets no formula there): noted in `sources` at the helper's path, so
+        the checks see the blank cell the live 审核 sheet sees (rules.base.FilingEnv)."""
+        for key, letter in PROJECT_FLAG_COLUMNS.items():
+            col = col_number(letter) + shift
+            v = grid.get(row, col)
+            if isinstance(v, bool) or not isinstance(v, int | float):
+                self.source(
+                    f"projects.{idx}.{key}", sheet, f"{col_letter(col)}{row}", "pf_projects"
+                )
 
     def measures(
         self,

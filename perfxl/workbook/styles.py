@@ -25,6 +25,7 @@ from .formulas import COLS, block_rows, digits, leaves, letters
 from .layout import (
     AUDIT_SHEET,
     DEPT_TEXTS,
+    DEPT_WEIGHT_COLUMN,
     GUIDE_SHEET,
     PROJECT_FLAG_COLUMNS,
     PROJECT_REMARKS_OFFSET,
@@ -353,11 +354,13 @@ def draw_project(sh: Sheets) -> None:
     sh.merge(s, f"A{c0}:G{c0}", "指标个数（填报）", st.header)
     sh.put(s, f"H{c0}", "末级指标个数", st.header)
     sh.put(s, f"I{c0}", "满分个数", st.header)
+    sh.put(s, f"J{c0}", "末级指标个数（复算）", st.check_head)
+    sh.put(s, f"K{c0}", "满分个数（复算）", st.check_head)
     for i, top in enumerate([*p.indicators, None], start=1):
         sh.merge(s, f"A{c0 + i}:G{c0 + i}", top.name if top else "全表", st.group)
     validate(ws, f"H{c0 + 1}:I{c0 + len(p.indicators) + 1}", {"validate": "integer", "criteria": ">=",
         "value": 0, "input_title": "指标个数",
-        "input_message": "报告中说明的末级（三级）指标个数及得满分的个数（不说明的不填）。",
+        "input_message": "报告中说明的末级（三级）指标个数及得满分的个数（不说明的不填）；右侧为按表中指标行复算的个数，“审核”表核对。",
         "error_title": "指标个数", "error_message": "请填写非负整数。"})  # fmt: skip
     ws.write_url(2, 10, f"internal:'{AUDIT_SHEET}'!A1", st.link, "查看审核结果")
     # no frozen rows: the heading rows (funds, goals, indicator header) take some 400 px, and
@@ -690,7 +693,7 @@ def _draw_scores(sh: Sheets) -> None:
             if leaf is not top and leaf not in top.children:
                 sh.put(s, f"C{r}", leaf.name, st.label_left)
             sh.put(s, f"D{r}", leaf.formula or "", st.label_left)
-            sh.put(s, f"E{r}", leaf.weight, st.constant)
+            sh.put(s, f"{DEPT_WEIGHT_COLUMN}{r}", leaf.weight, st.constant)
             sh.fit_row(s, r, [(leaf.name, 24), (leaf.formula, 30),
                               (sh.placed.inputs.get((s, r, "H")), 28)])  # fmt: skip
             _leaf_validation(ws, leaf, r, p.options.text_limits.get("explanation"))
@@ -719,11 +722,13 @@ def _draw_scores(sh: Sheets) -> None:
     sh.put(s, f"A{c0}", "指标个数（填报）", st.header)
     sh.put(s, f"B{c0}", "末级指标个数", st.header)
     sh.put(s, f"C{c0}", "满分个数", st.header)
+    sh.put(s, f"D{c0}", "末级指标个数（复算）", st.check_head)
+    sh.put(s, f"E{c0}", "满分个数（复算）", st.check_head)
     for i, top in enumerate([*p.indicators, None], start=1):
         sh.put(s, f"A{c0 + i}", top.name if top else "全表", st.group)
     last = c0 + len(p.indicators) + 1
     validate(ws, f"B{c0 + 1}:C{last}", {"validate": "integer", "criteria": ">=", "value": 0,
-        "input_title": "指标个数", "input_message": "报告中说明的末级指标个数及得满分的个数（不说明的不填）。",
+        "input_title": "指标个数", "input_message": "报告中说明的末级指标个数及得满分的个数（不说明的不填）；右侧为按表中指标行复算的个数，“审核”表核对。",
         "error_title": "指标个数", "error_message": "请填写非负整数。"})  # fmt: skip
     s0 = lay.group_rows["_seconds"]
     seconds = second_levels(p)
