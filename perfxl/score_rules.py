@@ -28,6 +28,7 @@ from .expr import (
     Expr,
     Field,
     If,
+    IsBlank,
     IsNumber,
     Max,
     Min,
@@ -95,6 +96,19 @@ ROW = {
 }
 BUDGET = Field("funds.total.budget")
 EXECUTED = Field("funds.total.executed")
+
+
+# 是否适用 of an indicator row: the cell holds 不适用 (the model: applicable = False) or is
+# blank; a department row's helper holds TRUE. Any other text counts as applicable, in
+# Python as in the workbook's formulas.
+NOT_APPLICABLE = "不适用"
+
+
+def is_applicable(cell: Expr) -> Expr:
+    return Or(IsBlank(cell), And(ne(cell, False), ne(cell, NOT_APPLICABLE)))
+
+
+APPLICABLE = is_applicable(ROW["applicable"])
 
 
 def percent_of(part: Expr, whole: Expr) -> Expr:
@@ -260,7 +274,10 @@ def open_row_score(profile: Profile, row: dict[str, Expr] | None = None) -> Expr
         If(is_directional(d), directional(d, t, a, w, profile), 0),
         0,
     )
-    return If(eq(d, "定性"), If(IsNumber(s), judged(s, w), 0), quantitative_score)
+    row_score = If(eq(d, "定性"), If(IsNumber(s), judged(s, w), 0), quantitative_score)
+    return If(
+        is_applicable(r["applicable"]), row_score, 0
+    )  # a row marked 不适用 scores 0 (scoring.indicator)
 
 
 # ------------------------------------------------------------------ qualitative bands

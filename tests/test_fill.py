@@ -15,6 +15,7 @@ from perfxl.errors import InputError
 from perfxl.filing_io import filing_to_yaml, load_filing
 from perfxl.model import Filing, Indicator
 from perfxl.profile import load_profile
+from perfxl.scoring import score
 from perfxl.verdict import check_path
 from perfxl.workbook.fill import fill, fill_template, not_kept
 from perfxl.workbook.layout import layout_for
@@ -244,6 +245,7 @@ def test_a_project_template_made_before_the_new_cells_is_still_filled_and_read(t
     """Before: 三级 blocks C:K (no 年初指标值), no 一级 score or text cells. Such a template is
     filled and read; what it has no cell for is named, not lost silently."""
     src = load_filing(PROJECT_EXAMPLE)
+    src.indicators[1].applicable = False
     blank = build_workbook(load_profile(src.profile), tmp_path / "new.xlsx")
     wb = openpyxl.load_workbook(blank)
     for name in list(wb.defined_names):
@@ -251,11 +253,77 @@ def test_a_project_template_made_before_the_new_cells_is_still_filled_and_read(t
         if name.startswith(("pf_top_", "pf_ptext_")):
             del wb.defined_names[name]
         elif name.startswith("pf_ind_"):
-            dn.attr_text = dn.attr_text.replace("$L$", "$K$")
+            dn.attr_text = dn.attr_text.replace("$M$", "$K$")
     wb.save(tmp_path / "old.xlsx")
     out = fill_template(tmp_path / "old.xlsx", src, tmp_path / "filled.xlsx")
     back, notes = read_workbook_ex(out)
     assert notes == [] and back.group_scores == {}
     assert [i.target_initial for i in back.indicators if i.target_initial] == []
+    assert all(i.applicable for i in back.indicators)
     lost = {p.place for p in not_kept(src, out)}
-    assert {"group_scores.2", "indicators.0.target_initial"} <= lost
+    assert {"group_scores.2", "indicators.0.target_initial", "indicators.1.applicable"} <= lost
+
+
+def test_a_project_template_made_before_the_applicable_column_is_still_filled_and_read(tmp_path):
+    """Before: 三级 blocks C:L (no 是否适用). Such a template is filled and read: 年初指标值
+    comes back, a row marked 不适用 is named as not kept rather than read as applicable."""
+    src = load_filing(PROJECT_EXAMPLE)
+    src.indicators[1].applicable = False
+    blank = build_workbook(load_profile(src.profile), tmp_path / "new.xlsx")
+    wb = openpyxl.load_workbook(blank)
+    for name in list(wb.defined_names):
+        if name.startswith("pf_ind_"):
+            dn = wb.defined_names[name]
+            dn.attr_text = dn.attr_text.replace("$M$", "$L$")
+    wb.save(tmp_path / "old.xlsx")
+    out = fill_template(tmp_path / "old.xlsx", src, tmp_path / "filled.xlsx")
+    back, notes = read_workbook_ex(out)
+    assert notes == []
+    assert [i.target_initial for i in back.indicators] == [i.target_initial for i in src.indicators]
+    assert all(i.applicable for i in back.indicators)
+    assert {p.place for p in not_kept(src, out)} == {"indicators.1.applicable"}
+
+
+def test_a_row_marked_not_applicable_reads_back_and_scores_0(tmp_path):
+    src = load_filing(PROJECT_EXAMPLE)
+    src.indicators[1].applicable = False
+    out = fill_template(
+        build_workbook(load_profile(src.profile), tmp_path / "new.xlsx"), src, tmp_path / "f.xlsx"
+    )
+    wb = openpyxl.load_workbook(out)
+    ws = wb[layout_for(load_profile(src.profile)).form_sheet]
+    back, notes = read_workbook_ex(out)
+    assert notes == [] and [i.applicable for i in back.indicators][:3] == [True, False, True]
+    cell = back.where("indicators.1.applicable")
+    assert cell is not None and ws[cell.cell].value == "不适用"
+    assert not_kept(src, out) == []
+    # the live 复算得分 of the row (cached as Python scores it) is 0, not its 定量 score
+    row = int(cell.cell[1:])
+    assert "不适用" in ws[f"K{row}"].value
+    built = build_workbook(load_profile(src.profile), tmp_path / "b.xlsx", src)
+    cached = openpyxl.load_workbook(built, data_only=True)[ws.title]
+    assert cached[f"K{row}"].value == 0 and src.indicators[1].score == Decimal("6.40")
+
+
+@pytest.mark.office
+@pytest.mark.parametrize("marked", [(), (1,), (1, 7), (0, 1, 2)])
+def test_a_rescaling_profile_rescales_live_as_in_python(office, tmp_path, marked):  # noqa: F811
+    """With rescale_not_applicable, rows marked 不适用 leave the live 复算总分 as scoring
+    does: the applicable leaves' scores over their weights × 100, after LibreOffice
+    recalculates, and in the cached value."""
+    p = load_profile("project-2020")
+    p = p.model_copy(
+        update={"options": p.options.model_copy(update={"rescale_not_applicable": True})}
+    )
+    src = load_filing(PROJECT_EXAMPLE)
+    for i in marked:
+        src.indicators[i].applicable = False
+    want = score(src, p)
+    assert want.rescaled == bool(marked)
+    built = build_workbook(p, tmp_path / "b.xlsx", src)
+    lay = layout_for(p)
+    ref = lay.cell("pf_total_recomputed").ref
+    live = office.recalculate(built, tmp_path / "r.xlsx")
+    for path in (built, live):
+        ws = openpyxl.load_workbook(path, data_only=True)[lay.form_sheet]
+        assert Decimal(str(ws[ref].value)) == want.total, path

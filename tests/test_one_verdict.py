@@ -129,6 +129,10 @@ MISTAKES = [
     M("p-count-score-typed", "project", Edit("counts.4.full_marks", "set", 1),
       Edit("indicators.11.score", "set", 9.5), Edit("indicators.11.explanation", "set", "个别意见未回复"),
       caught_by=("XT-COUNTS",)),
+    # a 三级 row marked 不适用 scores 0 in the live 复算得分 as in Python: the stated 总分 no
+    # longer matches the 复算 one (project-2020 does not re-scale)
+    M("p-not-applicable", "project", Edit("indicators.0.applicable", "set", "不适用"),
+      caught_by=("ARITH-TOTAL",)),
     # ---- dept-hubei (Wuhan 2020, complete)
     M("h-counts-without-rows", "hubei", Edit("counts.all.indicators", "set", 39)),
     M("h-text-in-number", "hubei", Edit("finance.income.1.amount", "set", "233.46万"),

@@ -50,8 +50,9 @@ def test_fill_then_read(pid: str, data: st.DataObject) -> None:
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_fill_loses_nothing(pid: str, data: st.DataObject) -> None:
-    """Every field a generated filing states, stated total and grade, 一级/二级 scores and
-    年初指标值 included, comes back from the filled workbook: `fill` has nothing to report."""
+    """Every field a generated filing states, stated total and grade, 一级/二级 scores,
+    年初指标值 and 是否适用 included, comes back from the filled workbook: `fill` has nothing
+    to report."""
     src = data.draw(any_filings(pid))
     with tempfile.TemporaryDirectory() as d:
         out = build(Path(d) / "filled.xlsx", src)
@@ -63,6 +64,10 @@ def test_fill_loses_nothing(pid: str, data: st.DataObject) -> None:
         initial = [(i.code, i.target_initial) for i in src.indicators if i.target_initial]
         assert sorted(initial) == sorted(
             (i.code, i.target_initial) for i in got.indicators if i.target_initial
+        )
+        marked = [(i.code, i.name) for i in src.indicators if not i.applicable]
+        assert sorted(marked) == sorted(
+            (i.code, i.name) for i in got.indicators if not i.applicable
         )
 
 

@@ -221,7 +221,7 @@ def test_deleted_sheet_leaves_ref_errors(tmp_path):
 def test_column_inserted_inside_a_block(tmp_path, good):
     wb = openpyxl.load_workbook(good)
     dn = wb.defined_names["pf_ind_2_1"]
-    dn.attr_text = dn.attr_text.replace("$L$", "$M$")
+    dn.attr_text = dn.attr_text.replace("$M$", "$N$")
     p = tmp_path / "插了列.xlsx"
     wb.save(p)
     msg = refused(p)

@@ -280,7 +280,7 @@ def test_bigger_blocks_for_more_indicators(tmp_path: Path) -> None:
     path = build_workbook(p, tmp_path / "big.xlsx", f)
     wb = openpyxl.load_workbook(path)
     (sheet, ref), = wb.defined_names["pf_ind_2_1"].destinations  # fmt: skip
-    assert ref == "$C$13:$L$20"
+    assert ref == "$C$13:$M$20"
     assert wb[sheet]["C20"].value == "指标7"
 
 
@@ -386,7 +386,7 @@ def test_cli_template(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     wb = openpyxl.load_workbook(out)
     (_, ref), = wb.defined_names["pf_ind_2_2"].destinations  # fmt: skip
-    assert ref == "$C$16:$L$18"
+    assert ref == "$C$16:$M$18"
     r = run_cli("template", "--all", "-o", tmp_path / "all")
     assert r.returncode == 0, r.stderr
     assert sorted(x.name for x in (tmp_path / "all").iterdir()) == sorted(

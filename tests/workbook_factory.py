@@ -321,6 +321,8 @@ def _item_value(item: Any, key: str, formula: Any, role: str) -> Any:
         if getattr(item, "direction", None) == "定性" or number is None:
             return text
         return number
+    if key == "applicable":  # 是否适用: blank, or 不适用 as a unit picks it
+        return None if item.applicable else "不适用"
     return getattr(item, key)
 
 
@@ -374,6 +376,7 @@ def project_indicator(draw: st.DrawFn, code: str, weight: Decimal) -> Indicator:
             "score": base.score if base.direction == "定性" else draw(_maybe(cents(0, 1000))),
             "unit": base.unit if base.direction == "定性" else draw(_maybe(TEXT)),
             "target_initial": None if base.target is None else draw(_maybe(EXTREME)),
+            "applicable": draw(st.booleans()),
         }
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..decimal_math import fmt2
-from ..expr import And, Expr, Field, IsBlank, IsError, Not, Or, Scalar, eq
+from ..expr import And, Expr, Field, IsBlank, IsError, Not, Or, Scalar
 from ..expr import _compare as compare
 from ..model import FUND_LINES, OWN_UNIT
 from ..profile import (  # noqa: F401 (shared here)
@@ -15,7 +15,14 @@ from ..profile import (  # noqa: F401 (shared here)
     execution_node,
     execution_remark_path,
 )
-from ..score_rules import BUDGET, EXECUTED, HAS_RATE, RATE, ROW  # noqa: F401 (shared here)
+from ..score_rules import (  # noqa: F401 (shared here)
+    APPLICABLE,  # a row is applicable unless marked 不适用 (a blank cell means applicable)
+    BUDGET,
+    EXECUTED,
+    HAS_RATE,
+    RATE,
+    ROW,
+)
 
 # ROW, BUDGET, EXECUTED, RATE and HAS_RATE are declared with the scoring rules (score_rules)
 STATED_RATE = Field("funds.total.rate")
@@ -24,9 +31,6 @@ TOTAL = Field("total_score")
 GRADE = Field("grade")
 
 FUND_COLUMNS = {"initial": "年初预算数", "budget": "全年预算数", "executed": "全年执行数"}
-
-# A row is applicable unless marked so (a blank cell means applicable).
-APPLICABLE = Or(IsBlank(ROW["applicable"]), eq(ROW["applicable"], True))
 
 
 # What a unit types into a fixed (profile) indicator row: its name, weight and 性质 are printed.

@@ -14,6 +14,7 @@ from typing import Any
 from ..errors import InputError, Problem
 from ..model import Filing, Finance, FundLine, Funds, Header, IncomeLine, Indicator, Project
 from ..profile import Node, Profile
+from ..score_rules import NOT_APPLICABLE
 from ..scoring import ScoreResult
 from . import formulas as F
 from .formulas import FCell, as_decimal, block_rows, digits, isnum, letters
@@ -374,12 +375,15 @@ def _indicator(kind: str, ind: Indicator) -> tuple[dict[str, Any], Indicator]:
             "score": ind.score,
             "explanation": ind.explanation,
             "target_initial": ind.target_initial,
+            "applicable": None if ind.applicable else NOT_APPLICABLE,
         }
     cells = {k: v for k, v in cells.items() if _cellvalue(v) is not None}
     data: dict[str, Any] = {"code": ind.code}
     for key, v in cells.items():
         if key in ("target", "actual"):
             data[key if isinstance(v, Decimal) else f"{key}_text"] = v
+        elif key == "applicable":
+            data[key] = False
         else:
             data[key] = v
     return cells, Indicator(**data)

@@ -20,6 +20,7 @@ from ..atomic import atomic_path
 from ..errors import InputError, Problem
 from ..model import Filing
 from ..profile import Profile, load_profile
+from ..score_rules import NOT_APPLICABLE
 from .guard import Area, col_letter, col_number, is_percent_format
 from .layout import Block, Layout, layout_for
 from .read import locate
@@ -87,6 +88,8 @@ def _cell_value(item: Any, key: str) -> Any:
         if getattr(item, "direction", None) == "定性" or number is None:
             return text
         return number
+    if key == "applicable":  # 是否适用: blank, or 不适用
+        return None if item.applicable else NOT_APPLICABLE
     return getattr(item, key)
 
 

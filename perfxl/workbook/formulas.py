@@ -35,6 +35,7 @@ from ..profile import (
     RatioRule,
 )
 from ..score_rules import (
+    NOT_APPLICABLE,
     ROW,
     fixed_leaf_score,
     grade_of,
@@ -150,11 +151,12 @@ def project_row(profile: Profile, r: int) -> str:
         if len(_ROW_TEXT) > 64:
             _ROW_TEXT.clear()
         cols = {c.key: c.letter for c in PROJECT_COLUMNS}
-        keys = ("direction", "target", "actual", "score", "weight")
+        keys = ("direction", "target", "actual", "score", "weight", "applicable")
         cells = {f"row.{k}": f"${cols[k]}{_ROW_MARK}" for k in keys}
         first, last = PROJECT_COLUMNS[0].letter, cols["explanation"]  # the row as printed
         body = compiled(open_row_score(profile), cells)
-        text = f'IF(COUNTA(${first}{_ROW_MARK}:${last}{_ROW_MARK})=0,"",{body})'
+        na = cells["row.applicable"]  # a row marked 不适用 and nothing else is a row: 0
+        text = f'IF(COUNTA(${first}{_ROW_MARK}:${last}{_ROW_MARK})+COUNTA({na})=0,"",{body})'
         hit = _ROW_TEXT[id(profile)] = (profile, text)
     return hit[1].replace(_ROW_MARK, str(r))
 
@@ -196,8 +198,8 @@ def grade(profile: Profile, x: str) -> str:
 def capped_total(profile: Profile, subtotal: str, rate_ref: str) -> str:
     """score_rules.capped_total: the total after the execution-rate caps, rounded.
 
-    Re-scaling of not-applicable indicators is not expressed: the sheets have no
-    "not applicable" input, so a workbook never triggers it."""
+    Re-scaling of not-applicable indicators comes in with `subtotal` (rescaled_subtotal
+    for a project table; a department table has no 不适用 input)."""
     return to_excel(capped_total_rule(profile, _v("S"), _v(rate_ref)),
                     lambda ref: subtotal if ref == "S" else ref)  # fmt: skip
 
@@ -365,16 +367,37 @@ def project_cells(layout: Layout) -> list[FCell]:
         ]
         return not _numbers(vals)
 
+    subtotal = f"SUM(${X}${fr},${K}${first}:${K}${last})"
+    if p.options.rescale_not_applicable:
+        subtotal = rescaled_subtotal(p, exec_node, f"${X}${fr}", (first, last), col, subtotal)
+    total_text = unless_empty([_abs(a) for a in inputs], capped_total(p, subtotal, f"${G}${fr}"))
     # 总分 and 评价等级 are what the unit states (inputs); 复算 beside them
     out += [
-        FCell(s, t, TK,
-              unless_empty([_abs(a) for a in inputs],
-                           capped_total(p, f"SUM(${X}${fr},${K}${first}:${K}${last})", f"${G}${fr}")),
-              ("score", "check"), lambda ctx: "" if nodata(ctx) else ctx.result.total),
+        FCell(s, t, TK, total_text, ("score", "check"),
+              lambda ctx: "" if nodata(ctx) else ctx.result.total),
         FCell(s, g, GK, f'IF(ISNUMBER(${TK}${t}),{grade(p, f"${TK}${t}")},"")', ("grade", "check"),
               lambda ctx: _grade(p, ctx.get(s, t, TK))),
     ]  # fmt: skip
     return out + _count_cells(layout)
+
+
+def rescaled_subtotal(
+    p: Profile, exec_node: Node, x: str, rows: tuple[int, int], col: dict[str, str], plain: str
+) -> str:
+    """scoring._Scorer.run with rescale_not_applicable: when a leaf is not applicable (a 三级
+    row marked 不适用, or the execution rate missing), the applicable leaves' scores over
+    their weights × the full mark, rounded; else the plain sum."""
+    a, z = rows
+
+    def rng(key: str) -> str:
+        return f"${col[key]}${a}:${col[key]}${z}"
+
+    na, k, w = rng("applicable"), rng("recomputed"), rng("weight")
+    ew = lit(exec_node.weight or 0)
+    score = f'(IF(ISNUMBER({x}),{x},0)+SUMIF({na},"<>{NOT_APPLICABLE}",{k}))'
+    weight = f'(IF(ISNUMBER({x}),{ew},0)+SUMIF({na},"<>{NOT_APPLICABLE}",{w}))'
+    some = f'OR(COUNTIF({na},"{NOT_APPLICABLE}")>0,NOT(ISNUMBER({x})))'
+    return f"IF({some},IF({weight}>0,ROUND({score}/{weight}*{lit(p.total)},2),0),{plain})"
 
 
 def _count_cells(layout: Layout) -> list[FCell]:
@@ -392,7 +415,8 @@ def _count_cells(layout: Layout) -> list[FCell]:
     if p.kind == "project":
         col = {c.key: c.letter for c in PROJECT_COLUMNS}
         inputs = [col[k] for k in ("name", "direction", "unit", "target", "actual", "weight",
-                                   "score", "explanation", "target_initial")]  # fmt: skip
+                                   "score", "explanation", "target_initial",
+                                   "applicable")]  # fmt: skip
     else:
         col = {c.key: c.letter for c in DEPT_INDICATOR_COLUMNS}
         col["weight"] = DEPT_WEIGHT_COLUMN

@@ -41,6 +41,7 @@ Kind = Literal[
     "direction",
     "level",
     "count",
+    "applicable",
 ]
 
 META_SHEET = "_perfxl"
@@ -158,6 +159,8 @@ PROJECT_COLUMNS = (
     Column("recomputed", "K", "formula", "score", "复算得分"),
     # the target approved with the budget, when 年度指标值 is the mid-year adjusted one
     Column("target_initial", "L", "input", "number", "年初指标值（调整前）"),
+    # blank = applicable; 不适用 (score_rules.NOT_APPLICABLE) = the unit marks the row not applicable
+    Column("applicable", "M", "input", "applicable", "是否适用"),
 )
 PROJECT_INDICATOR_HEADER_ROW = 12
 
@@ -383,8 +386,8 @@ PROJECT_LIST_COLUMNS = (
 # (the missing columns are blank). 项目支出明细 gained 所属单位 and 单位编码 (H:I), 收入 the
 # stated 占比 and its 复算 (C:D).
 LEGACY_WIDTHS: dict[str, tuple[int, ...]] = {"pf_projects": (7,), "pf_income": (2,)}
-# a project table's 三级 blocks gained 年初指标值 (L): C:K before
-LEGACY_INDICATOR_WIDTHS: tuple[int, ...] = (9,)
+# a project table's 三级 blocks gained 年初指标值 (L; C:K before), then 是否适用 (M; C:L before)
+LEGACY_INDICATOR_WIDTHS: tuple[int, ...] = (9, 10)
 
 
 def legacy_widths(layout: Layout, block: Block) -> tuple[int, ...]:

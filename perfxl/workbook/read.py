@@ -36,6 +36,7 @@ from ..numtext import (
     parse_number,
 )
 from ..profile import QUALITATIVE_PHRASES, Profile, load_profile, shipped_profiles
+from ..score_rules import NOT_APPLICABLE
 from .guard import (
     DEFAULT_LIMITS,
     Area,
@@ -344,7 +345,19 @@ class _Reader:
             return self.level(v, place, label)
         if kind == "direction":
             return self.direction(v, place, label)
+        if kind == "applicable":
+            return self.applicable(v, place, label)
         return cell_text(v)
+
+    def applicable(self, v: Any, place: str, label: str) -> bool:
+        """是否适用: 不适用 → False; other text counts as applicable, as in the formulas
+        (score_rules.is_applicable), and is noted."""
+        if cell_text(v) == NOT_APPLICABLE:
+            return False
+        self.warn(
+            place, f"{label}：「{cell_text(v)}」应留空或为“{NOT_APPLICABLE}”，按适用计分", None
+        )
+        return True
 
     def money(
         self, v: Any, place: str, label: str, sheet: str, row: int, col: int

@@ -20,6 +20,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from ..profile import QUALITATIVE_PHRASES, Node, Profile
+from ..score_rules import NOT_APPLICABLE
 from . import formulas as F
 from .formulas import COLS, block_rows, digits, leaves, letters
 from .layout import (
@@ -63,6 +64,7 @@ NUM_FORMATS: dict[str, str] = {
     "longtext": "@",
     "code": "@",
     "direction": "@",
+    "applicable": "@",
     "level": "0",
     "count": "0",
 }
@@ -256,7 +258,7 @@ def draw_project(sh: Sheets) -> None:
     s = lay.form_sheet
     ws = sh.ws[s]
     sh.width(s, {"A": 10, "B": 12, "C": 20, "D": 11, "E": 11, "F": 11, "G": 11, "H": 7, "I": 7,
-                 "J": 26, "K": 12, "L": 12})  # fmt: skip
+                 "J": 26, "K": 12, "L": 12, "M": 9})  # fmt: skip
     sh.merge(s, "A1:J1", p.title, st.title)
     sh.heights[(s, 1)] = 32
     sh.heights[(s, 2)] = 20
@@ -402,6 +404,12 @@ def _project_validation(sh: Sheets, blocks: list[Block]) -> None:
         "input_message": "正向：越大越好（≥目标得满分）；反向：越小越好（≤目标得满分）；"
                          "等于：应等于目标；定性：实际完成值填评价用语。",
         "error_title": "指标性质", "error_message": "请从下拉列表选择：正向、反向、等于、定性。"})  # fmt: skip
+    validate(ws, _rng(c["applicable"], rows), {
+        "validate": "list", "source": [NOT_APPLICABLE], "input_title": "是否适用",
+        "input_message": "本项指标适用的留空；不适用的从下拉列表选择“不适用”（本项不计分，"
+                         "复算得分为 0" + ("，总分按适用指标折算为百分制" if p.options.rescale_not_applicable
+                                           else "") + "）。",
+        "error_title": "是否适用", "error_message": "请留空，或从下拉列表选择“不适用”。"})  # fmt: skip
     validate(ws, _rng(c["unit"], rows), {"validate": "any", "input_title": "度量单位",
         "input_message": "如：万元、个、%、天。"})  # fmt: skip
     validate(ws, _rng(c["target"], rows), {"validate": "any", "input_title": "年度指标值",
