@@ -130,8 +130,9 @@ def engine_cells(layout: Layout, filing: Filing, r: ScoreResult) -> dict[tuple[s
     cell = {c.name: (c.sheet, c.ref) for c in layout.cells}
     nodes = r.by_code()
     by_ind = {n.indicator: n for n in r.rows() if n.indicator is not None}
+    rate = "pf_funds_total_rate_recomputed" if p.kind == "project" else "pf_funds_total_rate"
     out: dict[tuple[str, str], Any] = {
-        cell["pf_funds_total_rate"]: r.execution_rate,
+        cell[rate]: r.execution_rate,
         cell["pf_total_recomputed"]: r.total,
         cell["pf_grade_recomputed"]: r.grade,
     }
@@ -151,7 +152,6 @@ def engine_cells(layout: Layout, filing: Filing, r: ScoreResult) -> dict[tuple[s
     if p.kind == "project":
         exec_code = next(n.code for _, n in p.walk() if n.rule and n.rule.kind == "execution_rate")
         score_ = nodes[exec_code].score if r.execution_rate is not None else None
-        out[cell["pf_funds_total_score"]] = score_
         out[cell["pf_exec_recomputed"]] = score_
     else:
         for top in p.indicators:
@@ -392,7 +392,7 @@ def test_cli_pdf(tmp_path: Path) -> None:
 # examples it agrees everywhere.
 FORMULAS_DISAGREES = {
     # 执行率 = 2.01 × 100 ÷ 200 = 1.005 % (binary 1.00499…)
-    ("项目支出绩效自评表", "G6"): (1.0, 1.01),
+    ("项目支出绩效自评表", "L6"): (1.0, 1.01),
     # 正向 67 of 100, weight 1.5: 67 × 1.5 ÷ 100 = 1.005 (binary 1.00499…)
     ("项目支出绩效自评表", "K13"): (1.0, 1.01),
     # 定性 row, stated 1.005: MIN(MAX(ROUND(1.005,2),0),10)

@@ -29,7 +29,8 @@ def digest(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def bad(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The project example with a score over its weight and 执行率 typed over its formula."""
+    """The project example with a score over its weight and a number typed over the 复算执行率
+    formula (L6)."""
     d = tmp_path_factory.mktemp("annotate")
     f = load_filing(PROJECT_EXAMPLE)
     f.indicators[0].score = f.indicators[0].weight + 2
@@ -37,7 +38,7 @@ def bad(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with zipfile.ZipFile(path) as z:
         parts = {i.filename: z.read(i.filename) for i in z.infolist()}
     sheet = parts["xl/worksheets/sheet1.xml"].decode()
-    sheet = re.sub(r'<c r="G6"([^>]*?)>.*?</c>', r'<c r="G6"\1><v>95</v></c>', sheet, count=1)
+    sheet = re.sub(r'<c r="L6"([^>]*?)>.*?</c>', r'<c r="L6"\1><v>95</v></c>', sheet, count=1)
     parts["xl/worksheets/sheet1.xml"] = sheet.encode()
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in parts.items():
@@ -53,9 +54,9 @@ def test_annotated_copy(bad: Path, tmp_path: Path) -> None:
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames[0] == RESULT_SHEET and wb.active.title == RESULT_SHEET
     form = wb[FORM]
-    g6, i13 = form["G6"], form["I13"]
-    assert g6.fill.start_color.rgb.endswith(FILLS["blocking"])
-    assert "INTEG-FORMULA" in g6.comment.text and "ARITH-EXEC-RATE" in g6.comment.text
+    l6, i13 = form["L6"], form["I13"]
+    assert l6.fill.start_color.rgb.endswith(FILLS["blocking"])
+    assert "INTEG-FORMULA" in l6.comment.text
     assert "ARITH-SCORE-RANGE" in i13.comment.text
     j38 = form["J38"]  # the example's explained over-achievement
     assert j38.fill.start_color.rgb.endswith(FILLS["explained"])
@@ -68,7 +69,7 @@ def test_annotated_copy(bad: Path, tmp_path: Path) -> None:
     rows = [[c.value for c in r] for r in ws.iter_rows(min_row=5, max_row=4 + len(report.findings))]
     assert [r[2] for r in rows] == [f.code for f in report.findings]
     link = next(r for r in ws.iter_rows(min_row=5) if r[2].value == "INTEG-FORMULA")[3]
-    assert link.hyperlink.location == f"'{FORM}'!G6" and link.value == f"{FORM}!G6"
+    assert link.hyperlink.location == f"'{FORM}'!L6" and link.value == f"{FORM}!L6"
     statuses = {r[2].value: r[5].value for r in ws.iter_rows(min_row=6 + len(report.findings))}
     assert statuses["INTEG-FORMULA"] == "未通过"
     assert statuses["COMP-HEADER"] == "通过"

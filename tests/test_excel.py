@@ -343,19 +343,19 @@ def test_xlwings_book_adapter(tmp_path: Path) -> None:
 
 
 def test_score_button_sees_a_number_typed_over_a_formula(tmp_path: Path, vba_bin: Path) -> None:  # noqa: F811
-    """评分 runs the pipeline of `perfxl check`: 99.5 typed over the 执行率 formula is the
+    """评分 runs the pipeline of `perfxl check`: 99.5 typed over the 复算执行率 formula is the
     same blocking INTEG-FORMULA at the same cell in both."""
     src = filled("project", tmp_path, vba_bin)
     wb = openpyxl.load_workbook(src, keep_vba=True)
     form = wb.worksheets[0]
-    form["G6"] = 99.5  # over =IF(...ROUND(E6*100/D6,2)...)
+    form["L6"] = 99.5  # over =IF(...ROUND(E6*100/D6,2)...)
     typed = tmp_path / "typed.xlsm"
     wb.save(typed)
     dst = tmp_path / "scored.xlsm"
     score_button(FileBook(typed, dst))
     checked = cli_json("check", typed, "--format", "json")["files"][0]["findings"]
     cli = [(f["code"], f"{f['sheet']}!{f['cell']}") for f in checked if f["severity"] == "blocking"]
-    assert ("INTEG-FORMULA", f"{form.title}!G6") in cli
+    assert ("INTEG-FORMULA", f"{form.title}!L6") in cli
     listing = rows(dst, RESULT)
     button = [
         (r[1], r[4]) for r in listing[FIRST_ROW - 1 :] if r[0] is not None and r[2] == "强制性"

@@ -70,7 +70,15 @@ def test_filled_template_recalculates_when_opened(office, tmp_path):  # noqa: F8
     """openpyxl drops cached results; an office suite opening the copy computes them."""
     src = load_filing(PROJECT_EXAMPLE)
     out = fill_template(bureau_template(tmp_path, src.profile), src, tmp_path / "filled.xlsx")
-    assert read_workbook(out).funds.total.rate is None  # a formula: no cached result
+    filled = read_workbook(out)
+    # the stated 执行率 and 得分 are inputs: kept; the 复算 beside them has no cached result
+    assert (filled.funds.total.rate, filled.funds.total.score) == (
+        Decimal("99.85"),
+        Decimal("9.99"),
+    )
+    lay = layout_for(load_profile(src.profile))
+    recomputed = lay.cell("pf_funds_total_rate_recomputed").ref
+    assert openpyxl.load_workbook(out, data_only=True)[FORM][recomputed].value is None
     opened = office.resave(out, tmp_path / "opened.xlsx")
     got = read_workbook(opened)
     assert got.model_dump(exclude={"sources"}) == expected(src).model_dump(exclude={"sources"})

@@ -120,20 +120,14 @@ def test_catalogue_lists_the_integrity_rules() -> None:
 
 def test_number_typed_over_a_formula(books: dict[str, Path], tmp_path: Path) -> None:
     bad = patched(books["project"], tmp_path / "typed.xlsx", "xl/worksheets/sheet1.xml",
-                  set_cell("G6", "<v>95</v>"))  # fmt: skip
+                  set_cell("L6", "<v>95</v>"))  # fmt: skip
     r = check_file(bad)
     f = next(f for f in r.findings if f.code == "INTEG-FORMULA")
-    assert (f.sheet, f.cell, f.name, f.path) == (
-        FORM,
-        "G6",
-        "pf_funds_total_rate",
-        "funds.total.rate",
-    )
+    assert (f.sheet, f.cell) == (FORM, "L6")  # the 复算执行率
     assert f.severity is Severity.BLOCKING and "95" in f.message
-    # H6 still caches 9.99 (computed from the old formula); it reads a typed cell, so its
-    # cached value is not judged (Excel would recompute it from the 95)
-    assert integrity(r) == [("INTEG-FORMULA", f"{FORM}!G6")]
-    assert ("ARITH-EXEC-RATE", f"{FORM}!G6") in codes(r)
+    # the 复算 is judged as the formula gives it: the stated 执行率 (G6) still agrees
+    assert integrity(r) == [("INTEG-FORMULA", f"{FORM}!L6")]
+    assert ("ARITH-EXEC-RATE", f"{FORM}!G6") not in codes(r)
 
 
 def test_text_typed_over_a_formula(books: dict[str, Path], tmp_path: Path) -> None:
@@ -160,13 +154,13 @@ def test_cleared_formula(books: dict[str, Path], tmp_path: Path) -> None:
 
 
 def test_edited_formula_is_a_warning(books: dict[str, Path], tmp_path: Path) -> None:
-    def edit(xml: str) -> str:  # the 得分 formula of H6 shows 0 instead of "" without a rate
-        return re.sub(r'(<c r="H6"[^>]*><f>[^<]*),""\)</f>', r"\1,0)</f>", xml, count=1)
+    def edit(xml: str) -> str:  # the 复算得分 formula of K6 shows 0 instead of "" without a rate
+        return re.sub(r'(<c r="K6"[^>]*><f>[^<]*),""\)</f>', r"\1,0)</f>", xml, count=1)
 
     r = check_file(
         patched(books["project"], tmp_path / "edit.xlsx", "xl/worksheets/sheet1.xml", edit)
     )
-    assert integrity(r) == [("INTEG-FORMULA-EDITED", f"{FORM}!H6")]
+    assert integrity(r) == [("INTEG-FORMULA-EDITED", f"{FORM}!K6")]
     assert r.valid
 
 

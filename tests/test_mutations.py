@@ -33,7 +33,7 @@ from perfxl.office import Office
 from perfxl.profile import load_profile
 from perfxl.rules import formula_hits
 from perfxl.rules.base import ROW_TABLES, row_path
-from perfxl.workbook.layout import AUDIT_SHEET
+from perfxl.workbook.layout import AUDIT_SHEET, layout_for
 from perfxl.workbook.read import read_workbook
 from perfxl.workbook.write import AUDIT_FIRST_ROW, build_workbook, plan_for
 from tests.check_helpers import guangdong, wuhan_full
@@ -149,16 +149,18 @@ MISTAKES = [
     # the error cell reads as blank: the indicator scores 0 on recomputation
     Mistake("error-value", "project", {"indicators.0.actual": "=1/0"},
             {("INTEG-ERROR-VALUE", "indicators.0.actual"), TOTAL}),
-    # H6 and the stated total follow the typed 执行率
-    # the 执行率 score follows the funds (score_rules.RATE), not the typed-over cell
+    # the 执行率 and its 得分 are the unit's inputs, compared with the 复算 beside them (L6, K6);
+    # the 复算得分 and 复算总分 follow the funds (score_rules.RATE), not the stated rate
     Mistake("rate-typed", "project", {"funds.total.rate": 95},
-            {("INTEG-FORMULA", "funds.total.rate"), ("ARITH-EXEC-RATE", "funds.total.rate")}),
+            {("ARITH-EXEC-RATE", "funds.total.rate")}),
+    Mistake("exec-score-typed", "project", {"funds.total.score": 9.5},
+            {("ARITH-EXEC-SCORE", "funds.total.score"), ("ARITH-GROUP-SUM", "group_scores.1")}),
     Mistake("text-in-number", "project", {"indicators.2.score": "五分"},
             {("VAL-NUMBER-TEXT", "indicators.2.score"), ("COMP-IND-SCORE", "indicators.2.score"), OUTPUT}),
     # saved without calculation: one warning; the figures are checked as recomputed
     Mistake("not-recalculated", "project", {"indicators.2.score": 4},
             {("ARITH-IND-SCORE", "indicators.2.score"), ("COMP-EXPLAIN-SCORE", "indicators.2.explanation"), OUTPUT},
-            {("INTEG-STALE", "funds.total.rate")}, recalc=False),
+            {("INTEG-STALE", "项目支出绩效自评表!L6")}, recalc=False),
     # ---- dept-hubei (Wuhan 2020 with a complete 收支情况 and 二级项目)
     Mistake("income-lines", "hubei", {"finance.income.0.amount": 2900},
             {("XT-INCOME-SUM", "finance.income_total"), ("XT-INCOME-SHARES", "finance.income.0.share")}),
@@ -237,6 +239,9 @@ def cell_of(book: Path, path: str) -> tuple[str, str]:
 def located(book: Path, expected: set[tuple[str, str]]) -> set[tuple[str, str]]:
     out = set()
     for code, path in expected:
+        if "!" in path:  # a cell no field is read from (a 复算 cell): "Sheet!A1"
+            out.add((code, path))
+            continue
         sheet, cell = cell_of(book, path)
         out.add((code, f"{sheet}!{cell}"))
     return out
@@ -296,7 +301,8 @@ def test_stale_value_left_by_a_tool(folder: Path, clean: dict[str, Path]) -> Non
     """An office-saved workbook whose one cached result was left wrong by another tool:
     a warning at that cell, and the checks use the recomputed value (no blocking)."""
     src = clean["project"]
-    sheet, cell = cell_of(src, "funds.total.score")
+    c = layout_for(load_profile("project-2020")).cell("pf_exec_recomputed")  # the 复算得分
+    sheet, cell = c.sheet, c.ref
     dst = folder / "stale-by-tool.xlsx"
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
         for item in zin.infolist():

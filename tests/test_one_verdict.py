@@ -69,10 +69,17 @@ class Mistake:
     book: str
     edits: tuple[Edit, ...]
     caught_by: frozenset[str] = field(default_factory=frozenset)  # rule codes it must fail
+    at: frozenset[tuple[str, str]] = field(default_factory=frozenset)  # (code, cell) it fails at
 
 
-def M(id: str, book: str, *edits: Edit, caught_by: tuple[str, ...] = ()) -> Mistake:
-    return Mistake(id, book, edits, frozenset(caught_by))
+def M(
+    id: str,
+    book: str,
+    *edits: Edit,
+    caught_by: tuple[str, ...] = (),
+    at: tuple[tuple[str, str], ...] = (),
+) -> Mistake:
+    return Mistake(id, book, edits, frozenset(caught_by), frozenset(at))
 
 
 # a 30 万元 project typed in 元 (every amount a whole 100, at least 1 万)
@@ -98,8 +105,15 @@ MISTAKES = [
       caught_by=("ARITH-SCORE-RANGE", "ARITH-IND-SCORE")),
     M("p-broken-sum", "project", Edit("funds.fiscal.budget", "set", 1),
       caught_by=("ARITH-FUND-SUM",)),
-    M("p-formula-overwritten", "project", Edit("funds.total.rate", "set", 99.5),
-      caught_by=("ARITH-EXEC-RATE",)),
+    # the 执行率 and its 得分 are stated (G6, H6), the 复算 beside them (L6, K6)
+    M("p-rate-stated-wrong", "project", Edit("funds.total.rate", "set", 99.5),
+      caught_by=("ARITH-EXEC-RATE",), at=(("ARITH-EXEC-RATE", "G6"),)),
+    M("p-exec-score-stated-wrong", "project", Edit("funds.total.score", "set", 9.5),
+      caught_by=("ARITH-EXEC-SCORE", "ARITH-GROUP-SUM"), at=(("ARITH-EXEC-SCORE", "H6"),)),
+    M("p-rate-and-score-stated-wrong", "project", Edit("funds.total.rate", "set", 95),
+      Edit("funds.total.score", "set", 9.5),
+      caught_by=("ARITH-EXEC-RATE", "ARITH-EXEC-SCORE", "ARITH-GROUP-SUM"),
+      at=(("ARITH-EXEC-RATE", "G6"), ("ARITH-EXEC-SCORE", "H6"))),
     M("p-grade-typed", "project", Edit("grade", "set", "良"), caught_by=("ARITH-GRADE",)),
     M("p-blank-explanation", "project", Edit("indicators.1.explanation", "clear"),
       caught_by=("COMP-EXPLAIN-SCORE",)),
@@ -258,6 +272,11 @@ def columns(profile_id: str, path: str) -> str:
 
 
 def live_failures(path: Path) -> set[str]:
+    return {code for code, _where in live_failures_at(path)}
+
+
+def live_failures_at(path: Path) -> set[tuple[str, str]]:
+    """(编码, 位置) of the live 审核 sheet's failing rows."""
     audit = sheet(path, AUDIT_SHEET)
     head = next(i for i, r in enumerate(audit) if r and r[0] == "序号")
     col = {h: i for i, h in enumerate(audit[head])}
@@ -266,7 +285,7 @@ def live_failures(path: Path) -> set[str]:
         if not r or r[0] == "":
             break  # the live checks end at the first blank row
         if r[col["结果"]] in ("错误", "提示"):
-            out.add(str(r[col["编码"]]))
+            out.add((str(r[col["编码"]]), str(r[col["位置"]])))
     return out
 
 
@@ -327,6 +346,12 @@ def test_four_verdicts_agree(lo: Office, clean: dict[str, Path], m: Mistake) -> 
     v = verdicts(lo, path)
     assert v["审核表"] == v["校验"] == v["评分"] == v["perfxl check"], v
     assert m.caught_by <= v["perfxl check"] | check_failures(path)[0], (m.caught_by, v)
+    if m.at:  # reported at the cell the unit typed, by the live sheet and by Python
+        live = {(code, where.rpartition("!")[2]) for code, where in live_failures_at(path)}
+        report = check_failures(path)[1]
+        python = {(f.code, f.cell) for f in report.findings if not f.explained}
+        assert m.at <= live, (m.at, live)
+        assert m.at <= python, (m.at, python)
 
 
 def test_agreement_figures() -> None:

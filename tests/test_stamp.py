@@ -299,7 +299,12 @@ def test_distribute_stamps_what_a_build_writes(tmp_path):
 @pytest.mark.parametrize("pid", PROFILES)
 def test_libreoffice_recalculates_stamped_as_built(pid, tmp_path, office):  # noqa: F811
     layout = layout_for(load_profile(pid))
-    names = ("pf_funds_total_rate", "pf_funds_total_score", "pf_exec_recomputed", "pf_total_score")
+    names = (
+        "pf_funds_total_rate",
+        "pf_funds_total_rate_recomputed",
+        "pf_exec_recomputed",
+        "pf_total_score",
+    )
     watched = [c for c in layout.cells if c.name in names]
     cases = [
         Funds(

@@ -202,7 +202,7 @@ def test_directional_and_rate_ties(
         want = next(r.score for r in result.rows() if r.indicator == i)
         assert got == want, (ind.direction, ind.target, ind.actual, ind.weight, got, want)
     sheet = layout_for(profile).form_sheet
-    assert as_cents(values[(sheet, "G6")]) == result.execution_rate
+    assert as_cents(values[(sheet, "L6")]) == result.execution_rate
     assert is_tie(executed * 100 / budget)
     assert_one_verdict(path, values, profile)
 

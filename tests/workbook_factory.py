@@ -32,7 +32,7 @@ from perfxl.model import (
     UnitSubtotal,
 )
 from perfxl.profile import Profile, load_profile
-from perfxl.scoring import execution_rate, percent, rate_score
+from perfxl.scoring import percent
 from perfxl.workbook.layout import (
     DEFAULT_INCOME_ROWS,
     DEFAULT_PROJECT_ROWS,
@@ -126,13 +126,10 @@ def expected(filing: Filing, profile: Profile | None = None) -> Filing:
             **{k: keep(f"funds.{line}.{k}") for k in ("initial", "budget", "executed")}
         )
     t = lines["total"]
-    rate = execution_rate(t) if project else _rate(t.budget, t.executed)
-    t.rate = rate
-    if project:
-        weight = next(
-            n.weight for _, n in p.walk() if n.rule is not None and n.rule.kind == "execution_rate"
-        )
-        t.score = rate_score(rate, weight or Decimal(0)) if rate is not None else None
+    if project:  # the project table's 执行率 and 得分 are stated (复算 beside them)
+        t.rate, t.score = keep("funds.total.rate"), keep("funds.total.score")
+    else:
+        t.rate = _rate(t.budget, t.executed)
     finance = None
     projects: list[Project] = []
     if not project:
@@ -401,11 +398,15 @@ def full_project_filings(draw: st.DrawFn, profile_id: str = "project-2020") -> F
             child = draw(st.sampled_from(top.children))
             inds.append(draw(project_indicator(child.code, w)))
     tops = [n.code for n in p.indicators]  # each 一级 has a score and a 说明 cell
+    funds = draw(full_funds(("total", "fiscal", "carryover", "other")))
+    # the 执行率 and its 得分 are stated (inputs, their 复算 beside them)
+    funds.total.rate = draw(_maybe(cents(0, 20000)))
+    funds.total.score = draw(_maybe(cents(0, 1000)))
     return Filing(
         profile=p.id,
         profile_version=p.version,
         header=draw(headers()),
-        funds=draw(full_funds(("total", "fiscal", "carryover", "other"))),
+        funds=funds,
         goal_expected=draw(_maybe(LONG)),
         goal_actual=draw(_maybe(LONG)),
         indicators=inds,

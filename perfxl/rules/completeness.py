@@ -98,8 +98,9 @@ def _funds(profile: Profile) -> list[Formula]:
             expected=RATE,
         )
     )
-    # What follows from other cells is asked for only once they are there: in the templates
-    # these cells are formulas, and a unit is told which input is missing instead.
+    # What follows from other cells is asked for only once they are there (a unit is told
+    # which input is missing instead); the project table's 执行率 and 得分 are stated, with
+    # the 复算 beside them.
     out.append(
         Formula(
             "funds.total.score",

@@ -330,14 +330,16 @@ def project_cells(layout: Layout) -> list[FCell]:
         n for _, n in p.walk() if n.rule is not None and n.rule.kind == "execution_rate"
     )
     _, fr, B = _at(layout, "pf_funds_total_budget")
-    E, G = _at(layout, "pf_funds_total_executed")[2], _at(layout, "pf_funds_total_rate")[2]
-    H, X = _at(layout, "pf_funds_total_score")[2], _at(layout, "pf_exec_recomputed")[2]
+    # 执行率 and 得分 in G6/H6 are what the unit states (inputs); 复算 in L6/K6
+    E = _at(layout, "pf_funds_total_executed")[2]
+    G = _at(layout, "pf_funds_total_rate_recomputed")[2]
+    X = _at(layout, "pf_exec_recomputed")[2]
     col = {c.key: c.letter for c in PROJECT_COLUMNS}
     T, S, K = col["target"], col["score"], col["recomputed"]
     _, t, TK = _at(layout, "pf_total_recomputed")
     _, g, GK = _at(layout, "pf_grade_recomputed")
     out = [
-        FCell(s, fr, G, rate(f"${B}${fr}", f"${E}${fr}"), ("pct", "form"),
+        FCell(s, fr, G, rate(f"${B}${fr}", f"${E}${fr}"), ("pct", "check"),
               lambda ctx: _rate(ctx.num(s, fr, B), ctx.num(s, fr, E))),
     ]  # fmt: skip
     funds = {"funds.total.budget": f"${B}${fr}", "funds.total.executed": f"${E}${fr}"}
@@ -346,7 +348,6 @@ def project_cells(layout: Layout) -> list[FCell]:
     def exec_value(ctx: Ctx) -> Any:
         return ctx.nodes[exec_node.code].score if isnum(ctx.get(s, fr, G)) else ""
 
-    out.append(FCell(s, fr, H, exec_text, ("score", "form"), exec_value))
     out.append(FCell(s, fr, X, exec_text, ("score", "check"), exec_value))
     blocks = [b for b in layout.blocks if b.list_path == "indicators"]
     first, last = blocks[0].first_row, blocks[-1].last_row

@@ -232,18 +232,20 @@ def _project_layout(profile: Profile, rows_per_group: int | dict[str, int]) -> L
     )
     cells += [
         Cell("pf_exec_weight", s, "F6", None, "constant", "score", "分值"),
-        Cell("pf_funds_total_rate", s, "G6", "funds.total.rate", "formula", "pct", "执行率"),
+        # 执行率 and 得分 are what the unit states (inputs); 复算 beside them (K6, L6)
+        Cell("pf_funds_total_rate", s, "G6", "funds.total.rate", "input", "pct", "执行率"),
         Cell(
             "pf_funds_total_score",
             s,
             "H6",
             "funds.total.score",
-            "formula",
+            "input",
             "score",
             "得分",
             "H6:J6",
         ),
         Cell("pf_exec_recomputed", s, "K6", None, "formula", "score", "复算得分"),
+        Cell("pf_funds_total_rate_recomputed", s, "L6", None, "formula", "pct", "复算执行率"),
         Cell(
             "pf_goal_expected",
             s,

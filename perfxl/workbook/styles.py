@@ -296,6 +296,8 @@ def draw_project(sh: Sheets) -> None:
         letter = chr(65 + i)
         sh.put(s, f"{letter}12", text, st.check_head if letter == "K" else st.header)
     sh.put(s, "K5", "复算得分", st.check_head)
+    sh.put(s, "L5", "复算执行率", st.check_head)
+    _stated_execution_validation(ws, lay)
     sh.heights[(s, 12)] = 30
     blocks = [b for b in lay.blocks if b.list_path == "indicators"]
     for top in p.indicators:
@@ -463,6 +465,19 @@ def _project_validation(sh: Sheets, blocks: list[Block]) -> None:
 def _rng(col: str, rows: str) -> str:
     a, _, b = rows.partition(":")
     return f"{col}{a}:{col}{b}"
+
+
+def _stated_execution_validation(ws: Worksheet, lay: Layout) -> None:
+    """执行率 and its 得分 are what the unit states; 复算 beside them (K6, L6) shows what
+    follows from the funds."""
+    validate(ws, lay.cell("pf_funds_total_rate").ref, {"validate": "decimal", "criteria": ">=",
+        "value": 0, "input_title": "执行率（填报）",
+        "input_message": "填写报告中的执行率（%）；右侧“复算执行率”按 全年执行数 ÷ 全年预算数 计算，不一致时“审核”表报错。",
+        "error_title": "执行率", "error_message": "执行率不能为负数。"})  # fmt: skip
+    validate(ws, lay.cell("pf_funds_total_score").ref, {"validate": "decimal",
+        "criteria": ">=", "value": 0, "input_title": "得分（填报）",
+        "input_message": "填写报告中的预算执行率得分；右侧“复算得分”按 min(执行率, 100%) × 分值 计算，不一致时“审核”表报错。",
+        "error_title": "得分", "error_message": "得分不能为负数。"})  # fmt: skip
 
 
 def _stated_total_validation(ws: Worksheet, lay: Layout) -> None:
@@ -856,8 +871,9 @@ def _project_guide(p: Profile) -> list[str]:
         f"本表为《{p.title}》（{p.basis or p.id}），一级指标及分值：{tops}。",
         "年度：在标题下方的年度格填写四位年份（如 2023），表头显示为“（2023年度）”。",
         "项目资金：填写年初预算数、全年预算数（含年中调整和上年结转）、全年执行数；"
-        "“其中”三行之和应等于“年度资金总额”。执行率 = 全年执行数 ÷ 全年预算数，"
-        "得分 = min(执行率, 100%) × 分值，均自动计算；全年预算数为 0 时没有执行率，显示“—”。",
+        "“其中”三行之和应等于“年度资金总额”。执行率、得分填写报告中的数值；右侧“复算执行率”"
+        "（全年执行数 ÷ 全年预算数）、“复算得分”（min(执行率, 100%) × 分值）自动计算，"
+        "不一致时“审核”表报错；全年预算数为 0 时没有执行率，执行率栏留空，复算执行率显示“—”。",
         "三级指标由单位自行设定：每个二级指标下预留若干行，不用的行留空；"
         "各三级指标分值由单位在所属一级指标分值内分配，合计应等于一级指标分值。",
         "指标性质：正向 —— 越大越好，实际值 ≥ 目标值得满分，否则得分 = 实际值 ÷ 目标值 × 分值；"
