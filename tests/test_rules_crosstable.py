@@ -257,3 +257,55 @@ def test_stated_unit_subtotals_are_each_units_own_first_level_projects():
         ["XT-PROJECT-UNIT-SUM", "project_subtotals.0.initial"],
         ["XT-PROJECT-UNIT-SUM", "project_subtotals.1.spent"],
     ]
+
+
+def _first_flags_pairwise(names, levels, units, *, by_unit):
+    """The definition, as the template's SUMPRODUCT helpers state it: row i is flagged when
+    exactly one row j ≤ i is a 一级项目 with the same name (and, by unit, the same unit)."""
+    from perfxl.expr import _compare as cmp
+
+    def same_unit(a, b):
+        own = (cmp("=", b, "") and cmp("=", a, "本级")) or (cmp("=", b, "本级") and cmp("=", a, ""))
+        return cmp("=", a, b) or own
+
+    out = []
+    for i, (name, level) in enumerate(zip(names, levels, strict=True)):
+        if not (cmp("=", level, Decimal(1)) and cmp("<>", name, "")):
+            out.append(Decimal(0))
+            continue
+        n = sum(
+            1
+            for j in range(i + 1)
+            if cmp("=", levels[j], Decimal(1))
+            and cmp("=", names[j], name)
+            and (not by_unit or same_unit(units[j], units[i]))
+        )
+        out.append(Decimal(1) if n == 1 else Decimal(0))
+    return out
+
+
+def test_first_flags_one_pass_is_the_pairwise_definition() -> None:
+    """The one-pass flags (linear in rows) equal the pairwise definition on text lists,
+    case, blanks and 本级 included; numbers typed as names take the pairwise path."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from perfxl.rules.common import first_flags
+
+    texts = st.sampled_from([None, "", "运行经费", "运行经费 ", "Ab", "aB", "本级"])
+    row = st.tuples(
+        texts,
+        st.sampled_from([Decimal(1), Decimal(2), None, "1"]),
+        st.sampled_from([None, "", "本级", "甲单位", "A", "a"]),
+    )
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(row, max_size=12), st.booleans(), st.booleans())
+    def agree(rows, by_unit, numeric):
+        names, levels, units = (list(c) for c in zip(*rows, strict=True)) if rows else ([], [], [])
+        if numeric and names:
+            names[0] = Decimal(0)  # a number typed as a name: the pairwise path
+        got = first_flags(names, levels, units, by_unit=by_unit)
+        assert got == _first_flags_pairwise(names, levels, units, by_unit=by_unit)
+
+    agree()

@@ -44,7 +44,22 @@ def first_flags(
     its unit when `by_unit`: 本级 is a blank unit or 本级), else 0. Cells compared as Excel's
     "=" compares them; the template's hidden helper formulas compute the same."""
     one = Decimal(1)
-    out: list[Scalar] = []
+    if all(v is None or isinstance(v, str) for v in (*names, *units)):
+        # text and blanks (every real list): Excel's "=" is casefolded equality, and a
+        # blank unit is 本级, so one pass with a set of (name, unit) keys seen so far
+        own = OWN_UNIT.casefold()
+        seen: set[tuple[str, str | None]] = set()
+        flags: list[Scalar] = []
+        for name, level, unit in zip(names, levels, units, strict=True):
+            if not (compare("=", level, one) and isinstance(name, str) and name != ""):
+                flags.append(Decimal(0))
+                continue
+            where = ((unit or "").casefold() or own) if by_unit else None
+            key = (name.casefold(), where)
+            flags.append(Decimal(0) if key in seen else Decimal(1))
+            seen.add(key)
+        return flags
+    out: list[Scalar] = []  # numbers or truth values typed as names or units: compare pairwise
     for i, (name, level) in enumerate(zip(names, levels, strict=True)):
         if not (compare("=", level, one) and compare("<>", name, "")):
             out.append(Decimal(0))

@@ -469,6 +469,8 @@ class Ctx:
         self.by_indicator = {n.indicator: n for n in result.rows() if n.indicator is not None}
         total = placed.filing.funds.total
         self.placed_funds = (total.budget, total.executed)
+        # what a whole column's mirror computes once for all its cells (e.g. first_flags)
+        self.memo: dict[Any, Any] = {}
 
     def get(self, sheet: str, row: int, col: str) -> Any:
         return self.values.get((sheet, row, col))

@@ -659,16 +659,20 @@ def _first_flag_cells(plist: Block) -> list[FCell]:
     rows = list(block_rows(plist))
 
     def flags(ctx: Ctx, by_unit: bool) -> list[Any]:
-        def col(letter: str) -> list[Any]:
-            out = []
-            for r in rows:
-                v = ctx.get(plist.sheet, r, letter)
-                out.append(
-                    None if v == "" else as_decimal(v) if isnum(v) and not isinstance(v, str) else v
-                )
-            return out
+        """The whole column, computed once per workbook (every helper cell reads it)."""
+        key = ("first_flags", plist.sheet, by_unit)
+        if key not in ctx.memo:
+            ctx.memo[key] = first_flags(col(ctx, A), col(ctx, B), col(ctx, H), by_unit=by_unit)
+        return ctx.memo[key]
 
-        return first_flags(col(A), col(B), col(H), by_unit=by_unit)
+    def col(ctx: Ctx, letter: str) -> list[Any]:
+        out = []
+        for r in rows:
+            v = ctx.get(plist.sheet, r, letter)
+            out.append(
+                None if v == "" else as_decimal(v) if isnum(v) and not isinstance(v, str) else v
+            )
+        return out
 
     out = []
     for k, r in enumerate(rows):
