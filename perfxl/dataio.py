@@ -173,6 +173,7 @@ def place_of(path: Path_, lines: dict[Path_, int]) -> str:
 _TYPE_MESSAGES = {
     "missing": "缺少必填项",
     "extra_forbidden": "不认识的字段（拼写错误？）",
+    "unexpected_keyword_argument": "不认识的字段（拼写错误？）",  # in a dataclass (Source)
     "decimal_parsing": "应为数字",
     "decimal_type": "应为数字",
     "int_parsing": "应为整数",
@@ -185,6 +186,8 @@ _TYPE_MESSAGES = {
     "list_type": "应为列表",
     "dict_type": "应为键值表",
     "model_type": "应为键值表",
+    "dataclass_type": "应为键值表",
+    "dataclass_args_type": "应为键值表",
     "greater_than_equal": "不能小于",
     "less_than_equal": "不能大于",
     "decimal_max_places": "小数位数过多",

@@ -287,12 +287,12 @@ class FileBook:
     """
 
     def __init__(self, path: Path, output: Path) -> None:
-        import openpyxl
+        from .workbook.pyxl import load_workbook
 
         self.path, self.output = Path(path), Path(output)
         keep_vba = self.path.suffix.lower() == ".xlsm"
-        self.wb = openpyxl.load_workbook(self.path, keep_vba=keep_vba)
-        self._cached = openpyxl.load_workbook(self.path, data_only=True)
+        self.wb = load_workbook(self.path, keep_vba=keep_vba)
+        self._cached = load_workbook(self.path, data_only=True)
         self.told: list[str] = []
 
     @contextlib.contextmanager

@@ -45,3 +45,33 @@ def test_json_numbers_are_exact_strings(tmp_path):
     text = path.read_text(encoding="utf-8")
     assert '"executed": "489.27"' in text
     assert load_filing(path).funds.total.executed == Decimal("489.27")
+
+
+def test_sources_are_located_and_checked_in_data_files(tmp_path):
+    """A filing's sources keep where each value was read through a data file, and a
+    misspelt or malformed source is a Chinese problem at its line, not a traceback."""
+    import pytest
+
+    from perfxl.errors import InputError
+    from perfxl.model import Source
+
+    good = tmp_path / "good.yaml"
+    good.write_text(
+        "format: perfxl-filing/1\nprofile: project-2020\nheader: {year: 2023, name: 甲}\n"
+        "sources:\n  header.name: {file: a.xlsx, sheet: 项目支出绩效自评表, cell: B3}\n",
+        encoding="utf-8",
+    )
+    src = load_filing(good).where("header.name")
+    assert src == Source(file="a.xlsx", sheet="项目支出绩效自评表", cell="B3")
+    assert src.label() == "项目支出绩效自评表!B3"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "format: perfxl-filing/1\nprofile: project-2020\nheader: {year: 2023, name: 甲}\n"
+        "sources:\n  header.name: {sheet: a, cel: B3}\n  header.year: 5\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as err:
+        load_filing(bad)
+    text = str(err.value)
+    assert "第 5 行 sources.header.name.cel：不认识的字段" in text
+    assert "第 6 行 sources.header.year：应为键值表" in text

@@ -19,11 +19,12 @@ from perfxl.scoring import score
 from perfxl.verdict import check_path
 from perfxl.workbook.fill import fill, fill_template, not_kept
 from perfxl.workbook.layout import layout_for
+from perfxl.workbook.pyxl import load_workbook
 from perfxl.workbook.read import read_workbook, read_workbook_ex
 from perfxl.workbook.write import build_workbook
 
 from .check_helpers import guangdong
-from .conftest import PROJECT_EXAMPLE, WUHAN_EXAMPLE, run_cli
+from .conftest import PROJECT_EXAMPLE, ROOT, WUHAN_EXAMPLE, run_cli
 from .office_fixture import office  # noqa: F401  (pytest fixture)
 from .test_read import inputs_of
 from .workbook_factory import expected
@@ -38,7 +39,7 @@ def digest(path: Path) -> str:
 def bureau_template(tmp_path: Path, pid: str, suffix: str = ".xlsx", **kw: object) -> Path:
     """A blank template a bureau restyled (fonts, fills, widths) and keeps as its own."""
     blank = build_workbook(load_profile(pid), tmp_path / f"blank-{pid}{suffix}", **kw)  # type: ignore[arg-type]
-    wb = openpyxl.load_workbook(blank, keep_vba=suffix == ".xlsm")
+    wb = load_workbook(blank, keep_vba=suffix == ".xlsm")  # as Excel keeps its print areas
     for ws in wb.worksheets:
         for row in ws.iter_rows(max_row=40):
             for cell in row:
@@ -335,3 +336,29 @@ def test_a_rescaling_profile_rescales_live_as_in_python(office, tmp_path, marked
     for path in (built, live):
         ws = openpyxl.load_workbook(path, data_only=True)[lay.form_sheet]
         assert Decimal(str(ws[ref].value)) == want.total, path
+
+
+def test_an_xlsm_template_keeps_the_result_sheets_print_areas(tmp_path):
+    """The 审核结果 / 评分结果 sheets print whole columns ($A:$E, $A:$F, so the area grows
+    with the results), which openpyxl cannot read: filling must keep them (as rows 1 to
+    1,048,576, the same area) and print no English warning."""
+    import warnings
+
+    from perfxl.workbook.pyxl import column_print_areas
+
+    template = ROOT / "workbook_templates" / "project-2020.xlsm"
+    assert column_print_areas(template) == {"审核结果": ("A", "E"), "评分结果": ("A", "F")}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = fill_template(template, load_filing(PROJECT_EXAMPLE), tmp_path / "out.xlsm")
+    wb = openpyxl.load_workbook(out, keep_vba=True)
+    assert wb["审核结果"].print_area == "'审核结果'!$A$1:$E$1048576"
+    assert wb["评分结果"].print_area == "'评分结果'!$A$1:$F$1048576"
+    assert wb["项目支出绩效自评表"].print_area == "'项目支出绩效自评表'!$A$1:$J$64"
+    # and through the command, as a user fills it: nothing on stderr but the result
+    got = run_cli("fill", str(template), str(PROJECT_EXAMPLE), "-o", str(tmp_path / "cli.xlsm"))
+    assert got.returncode == 0 and "Print area" not in got.stderr, got.stderr
+    assert column_print_areas(tmp_path / "cli.xlsm") == {}  # bounded now, not whole columns
+    assert openpyxl.load_workbook(tmp_path / "cli.xlsm", keep_vba=True)[
+        "评分结果"
+    ].print_area.endswith("$A$1:$F$1048576")

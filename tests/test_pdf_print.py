@@ -220,3 +220,20 @@ def test_the_filled_project_form_with_its_explanations_prints_on_one_page(tmp_pa
     assert len(text) == 1
     assert all(label in text[0] for _, label, _ in project_remarks(p))
     assert "填报单位（盖章）" in text[0] and "年中调整目标" in text[0]
+
+
+def test_a_filled_xlsm_prints_its_result_sheets_without_blank_pages(tmp_path):
+    """Filling (openpyxl) turns the result sheets' whole-column print areas into rows 1 to
+    1,048,576: LibreOffice prints each sheet on one page, not a million empty rows."""
+    from perfxl.filing_io import load_filing
+    from perfxl.office import to_pdf
+    from perfxl.workbook.fill import fill_template
+
+    from .conftest import PROJECT_EXAMPLE
+
+    filled = fill_template(
+        TEMPLATES / "project-2020.xlsm", load_filing(PROJECT_EXAMPLE), tmp_path / "填好.xlsm"
+    )
+    text = pages(to_pdf(filled, tmp_path / "结果.pdf", sheets=["审核结果", "评分结果"]))
+    assert len(text) == 2, len(text)
+    assert "序号" in text[0]

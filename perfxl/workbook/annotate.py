@@ -105,10 +105,11 @@ def annotate(
     """Write the annotated copy of `source` for `report`; returns its path.
 
     `target` may be none of `inputs` (nor `source`): the copy never replaces a file read."""
-    import openpyxl
     from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.hyperlink import Hyperlink
+
+    from .pyxl import load_workbook
 
     source = Path(source)
     target = Path(target) if target is not None else annotated_path(source)
@@ -116,7 +117,7 @@ def annotate(
     refuse_inputs(target, protected)
     _check_size(source)
     keep_vba = source.suffix.lower() == ".xlsm"
-    wb = openpyxl.load_workbook(source, keep_vba=keep_vba)
+    wb = load_workbook(source, keep_vba=keep_vba)
 
     marks: dict[tuple[str, str], list[Finding]] = {}
     for f in report.findings:

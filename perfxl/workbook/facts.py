@@ -390,7 +390,12 @@ def _number(v: Any) -> Decimal | None:
 
 def _plain(v: Any) -> Any:
     """A value as compared: numbers as Decimal, blank as None, text stripped."""
-    if v is None or v == "":
+    t = type(v)  # the common types first: a large list compares tens of thousands of cells
+    if t is str:
+        return v.strip() or None
+    if t is Decimal or v is None:
+        return v
+    if v == "":
         return None
     n = _number(v)
     if n is not None:
@@ -415,7 +420,13 @@ def _cached(fact: CellFact) -> Any:
 
 
 def _same(a: Any, b: Any) -> bool:
-    a, b = _plain(a), _plain(b)
+    return _same_plain(_plain(a), _plain(b))
+
+
+def _same_plain(a: Any, b: Any) -> bool:
+    """_same of two values already made plain."""
+    if a is None and b is None:
+        return True
     if a in (None, "—") and b in (None, "—"):
         return a == b or (a is None and b is None)
     if isinstance(a, Decimal) and isinstance(b, Decimal):
@@ -644,9 +655,8 @@ class _Inspector:
         dirty: set[LKey] = set(missing) | errors
         raw = self.raw_inputs()
         for key, _kind in self.prep.inputs:
-            if not _same(raw.get(key), placed.inputs.get(key)) or (raw.get(key) is None) != (
-                _plain(placed.inputs.get(key)) is None
-            ):
+            got, put = raw.get(key), _plain(placed.inputs.get(key))  # raw ones are plain
+            if not _same_plain(got, put) or (got is None) != (put is None):
                 dirty.add(key)
         spots = [s for s in self.prep.spots if s.mirror is not None]
         changed = True

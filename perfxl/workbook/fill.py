@@ -129,7 +129,7 @@ def fill_template(
     Input cells the filing leaves empty are cleared, so the copy reads back as the filing.
     A block with fewer rows than the filing needs is an error, never a silent truncation.
     """
-    import openpyxl
+    from .pyxl import load_workbook
 
     template = Path(template)
     prof, layout, areas = locate(template, profile)
@@ -139,7 +139,7 @@ def fill_template(
         want = ".xlsm（模板含宏）" if macro else ".xlsx"
         raise InputError(Problem(str(out), "", f"输出文件的扩展名应为 {want}，与模板一致"))
     _check_room(template, filing, layout, areas)
-    wb = openpyxl.load_workbook(template, keep_vba=macro, keep_links=True)
+    wb = load_workbook(template, keep_vba=macro, keep_links=True)
     for cell in layout.cells:
         if cell.role == "input" and cell.path is not None and cell.name in areas:
             a = areas[cell.name]

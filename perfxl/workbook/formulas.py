@@ -633,12 +633,18 @@ class _RowEnv:
 
     def __init__(self, ctx: Ctx, plist: Block, sheet: str, row: int, cols: dict[str, str]):
         self.ctx, self.plist, self.sheet, self.row, self.cols = ctx, plist, sheet, row, cols
+        # the input columns it reads and their indexes are the workbook's, whichever row
+        # asks: built once (no formula column is read, so none changes while mirrors run)
+        self.memo: dict[Any, Any] = ctx.memo.setdefault(("row-env", plist.sheet), {})
 
     def value(self, path: str) -> Any:
         v = self.ctx.get(self.sheet, self.row, self.cols[path])
         return None if v == "" else v
 
     def column(self, path: str) -> list[Any]:
+        got = self.memo.get(("column", path))
+        if got is not None:
+            return got
         col = {c.key: c.letter for c in self.plist.columns}[path.split(".*.")[1]]
         out = []
         for r in block_rows(self.plist):
@@ -646,6 +652,7 @@ class _RowEnv:
             out.append(
                 None if v == "" else as_decimal(v) if isnum(v) and not isinstance(v, str) else v
             )
+        self.memo[("column", path)] = out
         return out
 
 
