@@ -17,6 +17,7 @@ from typing import IO, Any
 import click
 
 from .atomic import refuse_inputs
+from .cli_options import cluster_option, jobs_option
 from .errors import InputError
 from .filing_io import WORKBOOK_SUFFIXES
 from .findings import JSON_FORMAT, InputProblem, Report, Severity
@@ -236,22 +237,8 @@ def _json_document(totals: _Totals, blocks: Iterable[str], write: Callable[[str]
     type=click.Path(path_type=Path),
     help="写入文件（默认输出到屏幕）；xlsx 格式为标注副本的文件名（多份文件时为文件夹）",
 )
-@click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(1, 256),
-    default=None,
-    help="并行进程数（默认：全部 CPU 核）",
-)
-@click.option(
-    "--cluster",
-    envvar="PERFXL_CLUSTER",
-    default=None,
-    metavar="ADDRESS",
-    help="在 dask 集群上审核：调度器地址 tcp://主机:端口，或 local（本机启动，"
-    "进程数取 --jobs）；也可用环境变量 PERFXL_CLUSTER。需 pip install 'perfxl[dask]'，"
-    "文件须位于各计算节点都能读取的位置",
-)
+@jobs_option
+@cluster_option("审核")
 def check_cmd(
     files: tuple[Path, ...],
     budget: Path | None,

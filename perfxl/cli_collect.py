@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from .cli_options import cluster_option, jobs_option
 from .errors import InputError, Problem
 from .terminal import clean, safe
 
@@ -28,21 +29,9 @@ from .terminal import clean, safe
     help="本轮回收的输出文件夹（再次运行时保留先前各轮的记录并对比变化）",
 )  # fmt: skip
 @click.option("--profile", "profile_ref", help="用主表作清单时的评价框架编号或文件")
-@click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(1, 64),
-    default=None,
-    help="并行进程数（默认为可用的处理器数）",
-)
+@jobs_option
 @click.option("--json", "as_json", is_flag=True, help="在标准输出打印本轮的 JSON（供程序使用）")
-@click.option(
-    "--cluster",
-    envvar="PERFXL_CLUSTER",
-    default=None,
-    metavar="ADDRESS",
-    help="在 dask 集群上审核交回的文件：tcp://主机:端口 或 local（见 perfxl check --cluster）",
-)
+@cluster_option("审核交回的文件")
 def collect_cmd(
     returns: tuple[Path, ...],
     manifest: Path,
@@ -54,7 +43,7 @@ def collect_cmd(
 ) -> None:
     """回收：审核各单位交回的自评表，按内容（单位编码、年度、评价框架）与下发清单核对。
 
-    RETURNS 为交回的文件或文件夹（含子文件夹）。.xls/.et 文件由 LibreOffice 转为 .xlsx
+    “回收文件或文件夹”为各单位交回的文件或文件夹（含子文件夹）。.xls/.et 文件由 LibreOffice 转为 .xlsx
     后审核（原文件不动）。每个单位一个状态：未交、无法读取、未通过、通过，并标记 重复、
     身份不符、不在清单、未改动、已验收后修改。输出文件夹中写出 汇总.xlsx（汇总、未交、
     问题清单、统计）、汇总.json、汇总.csv、问题清单.csv，需要退回的单位各一个文件夹

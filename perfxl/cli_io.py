@@ -10,6 +10,7 @@ import click
 from .atomic import refuse_inputs
 from .batch import DEFAULT_PATTERN, PATTERN_FIELDS, Outcome, distribute, read_master, select_row
 from .cli import _Consoles
+from .cli_options import jobs_option
 from .errors import InputError, Problem
 from .filing_io import DATA_SUFFIXES, filing_to_json, filing_to_yaml, load_filing
 from .isolation import per_file
@@ -158,13 +159,7 @@ def fill_cmd(
 @click.argument("master", type=click.Path(path_type=Path))
 @click.option("--profile", "profile_ref", required=True, help="评价框架编号或文件")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="输出文件夹")
-@click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(1, 256),
-    default=None,
-    help="并行进程数（默认：全部 CPU 核）",
-)
+@jobs_option
 @click.option(
     "--name",
     "pattern",

@@ -627,7 +627,21 @@ class _Evaluator:
         return got
 
     def where_rows(self, tests: list[tuple[str, list[Scalar], Scalar]]) -> list[int]:
-        """Rows where every (column path, column, criterion) holds under "=", ascending."""
+        """Rows where every (column path, column, criterion) holds under "=", ascending;
+        once per filing for the same criteria (a 一级项目's children are asked for by the
+        check of each money column)."""
+        memo = self.memo
+        if memo is None:
+            return self._where_rows(tests)
+        key = ("where", *((path, type(c), c) for path, _, c in tests))
+        got = memo.get(key)
+        if got is None:
+            got = self._where_rows(tests)
+            if not any(isinstance(c, Decimal) and not c.is_finite() for _, _, c in tests):
+                memo[key] = got
+        return got
+
+    def _where_rows(self, tests: list[tuple[str, list[Scalar], Scalar]]) -> list[int]:
         lists = [self.equal_rows(path, c) for path, _, c in tests]
         if any(rows is None for rows in lists):
             n = len(tests[0][1])
@@ -637,6 +651,18 @@ class _Evaluator:
         assert first is not None
         others = [self.equal_set(tests[j][0], tests[j][2]) for j in order[1:]]
         return [i for i in first if all(i in s for s in others)]  # type: ignore[operator]
+
+    def sum_where(
+        self, paths: tuple[str, ...], crits: list[Scalar], value: Column | None
+    ) -> Decimal:
+        """SumWhere with its criteria evaluated."""
+        hits = self.where_rows(
+            [(p, self.env.column(p), c) for p, c in zip(paths, crits, strict=True)]
+        )
+        if value is None:
+            return Decimal(len(hits))
+        values = self.env.column(value.path)
+        return sum((v for i in hits if isinstance(v := values[i], Decimal)), Decimal(0))
 
     def groups(self, path: str) -> list[tuple[Scalar, list[int]]]:
         """A column's distinct values (exactly: type and value) with their rows, so that a
@@ -696,12 +722,8 @@ class _Evaluator:
             hits = self.where_rows([(e.key.path, keys, crit)])
             return Decimal(sum(1 for i in hits if isinstance(values[i], Decimal)))
         if isinstance(e, SumWhere):
-            tests = [(k.path, self.env.column(k.path), self.scalar(c)) for k, c in e.keys]
-            hits = self.where_rows(tests)
-            if e.value is None:
-                return Decimal(len(hits))
-            values = self.env.column(e.value.path)
-            return sum((v for i in hits if isinstance(v := values[i], Decimal)), Decimal(0))
+            crits = [self.scalar(c) for _, c in e.keys]
+            return self.sum_where(tuple(k.path for k, _ in e.keys), crits, e.value)
         if isinstance(e, CountNumbers):
             path = e.column.path
             return self.memoised(
@@ -1015,6 +1037,10 @@ class _Gen:
             made = self.call(e)
             if made is not None:
                 return made
+        if isinstance(e, SumWhere):  # criteria compiled, the rows from the filing's indexes
+            crits = ", ".join(self.scalar(c) for _, c in e.keys)
+            paths = self.const(tuple(k.path for k, _ in e.keys))
+            return f"_sumwhere(env, {paths}, [{crits}], {self.const(e.value)})"
         self.slow.append(e)
         return f"_slow(E[{len(self.slow) - 1}], env)"
 
@@ -1180,6 +1206,12 @@ def _rt_slow(e: Expr, env: Env) -> Scalar:
     return _one(_Evaluator(env, None).eval(e))
 
 
+def _rt_sumwhere(
+    env: Env, paths: tuple[str, ...], crits: list[Scalar], value: Column | None
+) -> Decimal:
+    return _Evaluator(env, None).sum_where(paths, crits, value)
+
+
 def _one(v: Value) -> Scalar:
     if isinstance(v, list):
         raise EvalError("#VALUE!")
@@ -1213,6 +1245,7 @@ _RUNTIME: dict[str, object] = {
     "_len": _rt_len,
     "_iferror": _rt_iferror,
     "_slow": _rt_slow,
+    "_sumwhere": _rt_sumwhere,
 }
 
 

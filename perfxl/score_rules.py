@@ -21,6 +21,7 @@ office suite cannot move a result off the decimal one.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal
 
 from .expr import (
     And,
@@ -65,9 +66,10 @@ QUALITATIVE_BANDS: dict[str, tuple[Decimal, Decimal, bool]] = {
 
 # ------------------------------------------------------------------ the model's fields
 
-ROW = {
-    name: Field(f"row.{name}")
-    for name in (
+# the fields of a row, by the kind of list it is in ("row.score" in a per-row rule)
+RowKind = Literal["indicator", "project", "income", "subtotal", "count"]
+ROW_FIELDS: dict[RowKind, tuple[str, ...]] = {
+    "indicator": (
         "code",
         "name",
         "direction",
@@ -81,19 +83,23 @@ ROW = {
         "score",
         "explanation",
         "applicable",
+    ),
+    "project": (
+        "name",
         "level",
         "parent",
         "initial",
         "adjusted",
         "spent",
         "rate",
-        "amount",
+        "unit",
         "unit_code",
-        "share",
-        "first",
-        "second",
-    )
+    ),
+    "income": ("name", "amount", "share"),
+    "subtotal": ("unit", "initial", "adjusted", "spent"),
+    "count": ("unit", "first", "second"),
 }
+ROW = {name: Field(f"row.{name}") for names in ROW_FIELDS.values() for name in names}
 BUDGET = Field("funds.total.budget")
 EXECUTED = Field("funds.total.executed")
 

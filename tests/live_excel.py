@@ -22,15 +22,14 @@ from perfxl.profile import Profile
 from perfxl.rules.arithmetic import recomputed_cells
 from perfxl.rules.base import (
     PROJECT_FLAGS,
-    ROW_FIELDS,
     ROW_TABLES,
     FilingEnv,
     LiveCheck,
-    RowKind,
     instances,
     row_count,
     row_value,
 )
+from perfxl.score_rules import ROW_FIELDS, RowKind
 from perfxl.scoring import score
 
 SHEETS: dict[RowKind, str] = {

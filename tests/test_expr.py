@@ -365,6 +365,9 @@ def test_aggregates_from_the_per_filing_indexes_equal_a_scan(keys, crits):
             except EvalError as exc:
                 got = ("err", exc.code)
             assert got == want and type(got[1]) is type(want[1]), (e, c1, c2)
+            # and compiled (SumWhere has a compiled form reading the same indexes)
+            compiled = _outcome(X.compile_python(e), memo_env)
+            assert compiled[1] == want[1] and type(compiled[1]) is type(want[1]), (e, c1, c2)
 
 
 def test_a_warm_condition_walks_then_compiles_with_the_same_verdicts():

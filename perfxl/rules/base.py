@@ -15,56 +15,25 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from .. import expr as X
 from ..expr import Expr, Scalar
 from ..findings import Scope, Severity
 from ..model import Filing, Indicator, Project
 from ..profile import Node, Profile, QualitativeRule, QuantitativeRule
+from ..score_rules import RowKind
 from ..scoring import ScoreResult
 from .common import first_flags, row_used
 
 PROJECT_FLAGS = ("projects.*.first_dept", "projects.*.first_unit")
 
-RowKind = Literal["indicator", "project", "income", "subtotal", "count"]
 ROW_TABLES: dict[RowKind, str] = {
     "indicator": "indicators",
     "project": "projects",
     "income": "finance.income",
     "subtotal": "project_subtotals",
     "count": "project_counts",
-}
-ROW_FIELDS: dict[RowKind, tuple[str, ...]] = {
-    "indicator": (
-        "code",
-        "name",
-        "direction",
-        "unit",
-        "target",
-        "target_text",
-        "target_initial",
-        "actual",
-        "actual_text",
-        "weight",
-        "score",
-        "explanation",
-        "applicable",
-    ),
-    "project": (
-        "name",
-        "level",
-        "parent",
-        "initial",
-        "adjusted",
-        "spent",
-        "rate",
-        "unit",
-        "unit_code",
-    ),
-    "income": ("name", "amount", "share"),
-    "subtotal": ("unit", "initial", "adjusted", "spent"),
-    "count": ("unit", "first", "second"),
 }
 KEYED_FIELDS = ("group_scores", "group_remarks", "texts")
 KINDS = ("project", "department")

@@ -502,16 +502,23 @@ class FormulaCells:
 _CELLS: dict[tuple[Any, ...], tuple[Profile, FormulaCells]] = {}
 
 
-def formula_cells(
+def layout_key(
     profile: Profile, rows_per_group: int | dict[str, int], project_rows: int, income_rows: int
-) -> FormulaCells:
-    """The formula cells of the profile's layout with these block sizes (memoised)."""
+) -> tuple[Any, ...]:
+    """What tells one layout of a profile from another: the key of the memoised plans."""
     rkey = (
         tuple(sorted(rows_per_group.items()))
         if isinstance(rows_per_group, dict)
         else rows_per_group
     )
-    key = (id(profile), rkey, project_rows, income_rows)
+    return (id(profile), rkey, project_rows, income_rows)
+
+
+def formula_cells(
+    profile: Profile, rows_per_group: int | dict[str, int], project_rows: int, income_rows: int
+) -> FormulaCells:
+    """The formula cells of the profile's layout with these block sizes (memoised)."""
+    key = layout_key(profile, rows_per_group, project_rows, income_rows)
     hit = _CELLS.get(key)
     if hit is not None and hit[0] is profile:
         return hit[1]

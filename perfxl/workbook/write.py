@@ -51,6 +51,7 @@ from .cells import (  # noqa: F401  (re-exported: the writer's users import them
     _written_filing,
     excel_ref,
     formula_cells,
+    layout_key,
     place,
     rows_needed,
 )
@@ -139,12 +140,8 @@ def plan_for(
     income_rows: int,
     checks: list[Any] | None = None,
 ) -> Plan:
-    rkey = (
-        tuple(sorted(rows_per_group.items()))
-        if isinstance(rows_per_group, dict)
-        else rows_per_group
-    )
-    key = (id(profile), rkey, project_rows, income_rows, None if checks is None else id(checks))
+    layout = layout_key(profile, rows_per_group, project_rows, income_rows)
+    key = (*layout, None if checks is None else id(checks))
     hit = _PLANS.get(key)
     if hit is not None and hit[0] is profile:
         return hit[1]
