@@ -514,22 +514,40 @@ def layout_key(
     return (id(profile), rkey, project_rows, income_rows)
 
 
+def memoised(
+    cache: dict[Any, Any], limit: int, key: tuple[Any, ...], profile: Profile, build: Any
+) -> Any:
+    """`build()` once per key while `profile` lives (the key holds its id), in a cache
+    emptied when it passes `limit` entries."""
+    hit = cache.get(key)
+    if hit is not None and hit[0] is profile:
+        return hit[1]
+    got = build()
+    if len(cache) > limit:
+        cache.clear()
+    cache[key] = (profile, got)
+    return got
+
+
 def formula_cells(
     profile: Profile, rows_per_group: int | dict[str, int], project_rows: int, income_rows: int
 ) -> FormulaCells:
     """The formula cells of the profile's layout with these block sizes (memoised)."""
-    key = layout_key(profile, rows_per_group, project_rows, income_rows)
-    hit = _CELLS.get(key)
-    if hit is not None and hit[0] is profile:
-        return hit[1]
-    layout = layout_for(
-        profile, rows_per_group=rows_per_group, project_rows=project_rows, income_rows=income_rows
+    return memoised(
+        _CELLS,
+        256,
+        layout_key(profile, rows_per_group, project_rows, income_rows),
+        profile,
+        lambda: _formula_cells(
+            layout_for(
+                profile,
+                rows_per_group=rows_per_group,
+                project_rows=project_rows,
+                income_rows=income_rows,
+            ),
+            [],
+        ),
     )
-    cells = _formula_cells(layout, [])
-    if len(_CELLS) > 256:
-        _CELLS.clear()
-    _CELLS[key] = (profile, cells)
-    return cells
 
 
 def _formula_cells(layout: Layout, instances: list[Any]) -> FormulaCells:

@@ -52,6 +52,7 @@ from .cells import (  # noqa: F401  (re-exported: the writer's users import them
     excel_ref,
     formula_cells,
     layout_key,
+    memoised,
     place,
     rows_needed,
 )
@@ -140,19 +141,22 @@ def plan_for(
     income_rows: int,
     checks: list[Any] | None = None,
 ) -> Plan:
-    layout = layout_key(profile, rows_per_group, project_rows, income_rows)
-    key = (*layout, None if checks is None else id(checks))
-    hit = _PLANS.get(key)
-    if hit is not None and hit[0] is profile:
-        return hit[1]
-    layout = layout_for(
-        profile, rows_per_group=rows_per_group, project_rows=project_rows, income_rows=income_rows
+    key = layout_key(profile, rows_per_group, project_rows, income_rows)
+    return memoised(
+        _PLANS,
+        64,
+        (*key, None if checks is None else id(checks)),
+        profile,
+        lambda: _compile(
+            layout_for(
+                profile,
+                rows_per_group=rows_per_group,
+                project_rows=project_rows,
+                income_rows=income_rows,
+            ),
+            F.live_checks(profile) if checks is None else checks,
+        ),
     )
-    plan = _compile(layout, F.live_checks(profile) if checks is None else checks)
-    if len(_PLANS) > 64:
-        _PLANS.clear()
-    _PLANS[key] = (profile, plan)
-    return plan
 
 
 def _compile(layout: Layout, checks: list[Any]) -> Plan:
