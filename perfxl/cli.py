@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from . import __version__
+from .click_options import jobs_option
 from .click_zh import install, localize, missing_name
 from .errors import InputError, Problem
 from .terminal import clean, safe, show_table
@@ -266,11 +267,23 @@ def schema_cmd(output: Path | None) -> None:
 
 
 @cli.command("score")
-@click.argument("filing", type=click.Path(path_type=Path))
+@click.argument("filings", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--profile", "profile_id", help="评价框架编号或文件（默认取填报数据中的 profile）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供程序使用）")
-def score_cmd(filing: Path, profile_id: str | None, as_json: bool) -> None:
-    """复算一份自评表的各项得分、总分和等级。"""
+@jobs_option
+def score_cmd(
+    filings: tuple[Path, ...], profile_id: str | None, as_json: bool, jobs: int | None
+) -> None:
+    """复算自评表的各项得分、总分和等级。
+
+    多份文件时每份复算完即输出（顺序与输入相同）：每份一行文件名和名称，下列执行率、总分和
+    等级；--json 为 JSON Lines，每份一行，无法复算的为 {"file", "problems"}。无法复算的
+    文件不影响其他文件，退出码为 2。"""
+    if len(filings) > 1:
+        from .cli_many import run
+
+        sys.exit(run("score", filings, jobs, profile_id, as_json))
+    filing = filings[0]
     from rich.console import Console
 
     from .filing_io import load_filing_ex

@@ -17,7 +17,7 @@ from typing import IO, Any
 import click
 
 from .atomic import refuse_inputs
-from .cli_options import cluster_option, jobs_option
+from .click_options import cluster_option, jobs_option
 from .errors import InputError
 from .filing_io import WORKBOOK_SUFFIXES
 from .findings import JSON_FORMAT, InputProblem, Report, Severity

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from .cli_options import cluster_option, jobs_option
+from .click_options import cluster_option, jobs_option
 from .errors import InputError, Problem
 from .terminal import clean, safe
 

@@ -10,7 +10,7 @@ import click
 from .atomic import refuse_inputs
 from .batch import DEFAULT_PATTERN, PATTERN_FIELDS, Outcome, distribute, read_master, select_row
 from .cli import _Consoles
-from .cli_options import jobs_option
+from .click_options import jobs_option
 from .errors import InputError, Problem
 from .filing_io import DATA_SUFFIXES, filing_to_json, filing_to_yaml, load_filing
 from .isolation import per_file
@@ -38,14 +38,26 @@ def _profile_inputs(ref: str | None) -> tuple[Path, ...]:
 
 
 @click.command("read")
-@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--profile", "profile_ref", help="评价框架编号或文件（财政局自定义的框架需指定）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（默认 YAML）")
 @click.option("--sources", is_flag=True, help="同时输出每个数值所在的工作表和单元格")
-def read_cmd(file: Path, profile_ref: str | None, as_json: bool, sources: bool) -> None:
-    """读取填好的自评表工作簿（.xlsx/.xlsm），输出填报数据；读取提示打印在标准错误上。"""
+@jobs_option
+def read_cmd(
+    files: tuple[Path, ...], profile_ref: str | None, as_json: bool, sources: bool, jobs: int | None
+) -> None:
+    """读取填好的自评表工作簿（.xlsx/.xlsm），输出填报数据；读取提示打印在标准错误上。
+
+    多份文件时每份读完即输出（顺序与输入相同）：YAML 为多个文档，各以“--- # 文件：路径”
+    开头；--json 为 JSON Lines，每份一行 {"file", "filing"}，无法读取的为 {"file",
+    "problems"}。无法读取的文件不影响其他文件，退出码为 2。"""
+    if len(files) > 1:
+        from .cli_many import run
+
+        sys.exit(run("read", files, jobs, profile_ref, as_json, sources))
     from .workbook.read import read_workbook_ex
 
+    file = files[0]
     with per_file(file):
         filing, notes = read_workbook_ex(file, _profile(profile_ref))
     _notes(notes)

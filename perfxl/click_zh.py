@@ -154,6 +154,7 @@ ARGUMENT_NAMES = {
     "file": "文件",
     "files": "文件...",
     "filing": "填报文件",
+    "filings": "填报文件...",
     "returns": "回收文件或文件夹...",
     "data": "数据文件",
     "master": "主表",

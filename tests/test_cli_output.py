@@ -130,7 +130,7 @@ ENGLISH = re.compile(
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["score", "a.yaml", "b.yaml"], "多余的参数：b.yaml"),
+        (["report", "a.yaml", "b.yaml"], "多余的参数：b.yaml"),
         (["chek"], "没有命令 chek"),
         (["check", "--formt", "x", "a.yaml"], "没有选项 --formt。是否想输入 '--format'"),
         (["check"], "缺少参数 文件"),
