@@ -32,13 +32,12 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# A plain dataclass, not a model: a large department list has ten thousand of them, and
+# the filing's validation builds them four times faster so (the filing's config still
+# forbids unknown keys). Its docstring is the published schema's description.
 @dataclass(slots=True)
 class Source:
-    """Where a value was read: file, sheet, A1 cell and/or defined name.
-
-    A plain dataclass, not a model: a large department list has ten thousand of them, and
-    the filing's validation builds them four times faster so (the filing's config still
-    forbids unknown keys)."""
+    """Where a value was read: file, sheet, A1 cell and/or defined name."""
 
     file: str | None = None
     sheet: str | None = None
