@@ -1,0 +1,116 @@
+"""The used-range guard: what a sheet part really holds, measured in one pass, equals the
+plain definition (every `<c>` tag counted, every r="A1" reference's column and row)."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from types import SimpleNamespace
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from perfxl.workbook import guard
+from perfxl.workbook.guard import Extent, col_number, scan_extent
+
+# the definition, one pattern per thing measured (as the guard was first written)
+CELL_OPEN = (b"<c ", b"<c>", b"<c/", b":c ", b":c>", b"<c\t", b"<c\n", b"<c\r")
+R_COL = re.compile(rb"r=\"\$?([A-Za-z]{1,3})\$?[0-9]")
+R_ROW = re.compile(rb"r=\"\$?[A-Za-z]{1,3}\$?([0-9]{1,9})\"")
+ROW_WITH_CELLS = re.compile(rb"<row\b[^>]*?\sr=\"([0-9]{1,9})\"[^>]*(?<!/)>\s*<(?:\w+:)?c[\s>/]")
+ROW_R = re.compile(rb"<row\b[^>]*?\sr=\"")
+
+
+def span(values: set[bytes]) -> tuple[bytes, bytes]:
+    order = sorted(values, key=lambda v: (len(v), v.upper()))
+    return order[0], order[-1]
+
+
+def defined(xml: bytes) -> Extent:
+    cells = sum(xml.count(t) for t in CELL_OPEN)
+    cols = R_COL.findall(xml)
+    rows = set(R_ROW.findall(xml)) | set(ROW_WITH_CELLS.findall(xml))
+    unplaced_rows = max(0, xml.count(b"<row ") + xml.count(b"<row>") - len(ROW_R.findall(xml)))
+    if not cells:
+        return Extent(0, 1, 1, 0, 0)
+    c0, c1 = span(set(cols)) if cols else (b"A", b"A")
+    r0, r1 = span(rows) if rows else (b"1", b"1")
+    return Extent(
+        cells,
+        max(1, int(r0)),
+        col_number(c0.decode()),
+        max(1, int(r1)) + unplaced_rows,
+        min(col_number(c1.decode()) + max(0, cells - len(cols)), 16_384),
+    )
+
+
+REF = st.builds(
+    lambda d1, col, d2, row, q: f'r="{d1}{col}{d2}{row}{q}'.encode(),
+    st.sampled_from(["", "$"]),
+    st.text("ABCXYZabz", min_size=0, max_size=4),
+    st.sampled_from(["", "$"]),
+    st.text("0123456789", min_size=0, max_size=11),
+    st.sampled_from(['"', "", "x"]),
+)
+PIECE = st.one_of(
+    REF,
+    st.sampled_from(
+        [
+            b"<c ", b"<c>", b"<c/>", b"<x:c ", b"<x:c>", b"<c\t", b"<c\n", b"<c\r", b":c/",
+            b'<row r="7">', b"<row>", b'<row r="12" spans="1:3"/>', b"</row>", b"</c>",
+            b"<col ", b"<cols>", b'<cfRule type="x">', b"<v>1</v>", b" s=\"3\" ", b">", b"<",
+            b'ref="A1:B2"', b"abc:c d", b"\n",
+        ]
+    ),
+)  # fmt: skip
+
+
+def measured(xml: bytes, chunk: int | None = None) -> Extent:
+    """scan_extent of `xml` as a sheet part, streamed in chunks of `chunk` bytes."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("xl/worksheets/sheet1.xml", xml)
+    pkg = SimpleNamespace(zip=zipfile.ZipFile(buf), extents={}, refuse=None)
+    saved = guard._CHUNK
+    guard._CHUNK = chunk or saved
+    try:
+        return scan_extent(pkg, "xl/worksheets/sheet1.xml")  # type: ignore[arg-type]
+    finally:
+        guard._CHUNK = saved
+
+
+END = b"</sheetData></worksheet>"  # a part ends with its closing tags
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(PIECE, max_size=40))
+def test_one_pass_extent_equals_the_definition(pieces):
+    xml = b"".join(pieces) + END
+    assert measured(xml) == defined(xml), xml
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.integers(1, 1_048_576), st.integers(0, 3), st.booleans()), max_size=12
+    ),
+    chunk=st.integers(40, 200),  # longer than any one tag, as a real chunk (1 MB) is
+)
+def test_chunk_boundaries_do_not_shrink_the_extent(rows, chunk):
+    """Streamed in chunks, wherever the boundaries fall (between a row tag and its first
+    cell too), the part measures as read whole: a far row is never missed."""
+    xml = b"<sheetData>"
+    for r, cells, placed in rows:
+        refs = [f' r="B{r}"' if placed else "" for _ in range(cells)]
+        xml += f'<row r="{r}">'.encode() + b"".join(f"<c{x}/>".encode() for x in refs)
+        xml += b"</row>"
+    xml += END
+    assert measured(xml, chunk) == defined(xml), (chunk, xml)
+
+
+def test_a_stray_far_cell_is_the_extent():
+    xml = b'<sheetData><row r="1"><c r="A1"/></row><row r="1048576"><c r="XFD1048576"/></row>'
+    assert measured(xml) == Extent(2, 1, 1, 1_048_576, 16_384)
+    # cells written without r widen the rectangle by their number
+    assert measured(b'<row><c r="B2"/><c/><c/></row>') == Extent(3, 2, 2, 3, 4)
