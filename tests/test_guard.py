@@ -1,5 +1,6 @@
-"""The used-range guard: what a sheet part really holds, measured in one pass, equals the
-plain definition (every `<c>` tag counted, every r="A1" reference's column and row)."""
+"""The used-range guard: what a sheet part really holds, measured as it streams by in
+chunks, equals the definition read whole (every `<c>` tag counted, every r="A1"
+reference's column and row, every row that has cells), wherever the chunks end."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from perfxl.workbook import guard
 from perfxl.workbook.guard import Extent, col_number, scan_extent
 
-# the definition, one pattern per thing measured (as the guard was first written)
+# the definition, over the whole part at once
 CELL_OPEN = (b"<c ", b"<c>", b"<c/", b":c ", b":c>", b"<c\t", b"<c\n", b"<c\r")
 R_COL = re.compile(rb"r=\"\$?([A-Za-z]{1,3})\$?[0-9]")
 R_ROW = re.compile(rb"r=\"\$?[A-Za-z]{1,3}\$?([0-9]{1,9})\"")
@@ -85,7 +86,7 @@ END = b"</sheetData></worksheet>"  # a part ends with its closing tags
 
 @settings(max_examples=400, deadline=None)
 @given(st.lists(PIECE, max_size=40))
-def test_one_pass_extent_equals_the_definition(pieces):
+def test_any_content_measures_as_the_definition(pieces):
     xml = b"".join(pieces) + END
     assert measured(xml) == defined(xml), xml
 

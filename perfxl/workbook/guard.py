@@ -444,15 +444,14 @@ def _too_big(area: Area, limits: Limits) -> bool:
 # ------------------------------------------------------------------ cell count
 
 # Literal-led patterns (fast); a stray match elsewhere can only widen the estimate.
-# One pass finds both a cell's opening tag (<c …>, <x:c …>: no group) and an r="A1"
-# reference: its column, its row (up to 9 digits) and the closing quote that makes the
-# row a whole number.
-_CELL_OR_REF = re.compile(rb'<c[ >/\t\n\r]|:c[ >]|r="\$?([A-Za-z]{1,3})\$?([0-9]{1,9})(")?')
+_R_COL = re.compile(rb"r=\"\$?([A-Za-z]{1,3})\$?[0-9]")
+_R_ROW = re.compile(rb"r=\"\$?[A-Za-z]{1,3}\$?([0-9]{1,9})\"")  # a cell's row
 # a row element's number, when cells follow (an empty row, as LibreOffice writes one at
 # row 1,048,576 after a row is deleted, holds nothing a reader builds)
 _ROW_WITH_CELLS = re.compile(rb"<row\b[^>]*?\sr=\"([0-9]{1,9})\"[^>]*(?<!/)>\s*<(?:\w+:)?c[\s>/]")
 _ROW_R = re.compile(rb"<row\b[^>]*?\sr=\"")
 _OPEN_ROW_AT_END = re.compile(rb"<row\b[^>]*(?<!/)>\s*\Z")
+_CELL_OPEN = (b"<c ", b"<c>", b"<c/", b":c ", b":c>", b"<c\t", b"<c\n", b"<c\r")
 _CHUNK = MB
 
 
@@ -488,14 +487,11 @@ def scan_extent(pkg: Package, part: str, sheet: str = "") -> Extent:
                 if chunk and row_at > 0 and _OPEN_ROW_AT_END.match(buf, row_at, cut):
                     cut = row_at  # a row tag ending the view goes on with its first cell
                 view = buf[:cut]
-                for col, row, quote in _CELL_OR_REF.findall(view):
-                    if not col:
-                        cells += 1  # a <c> element
-                        continue
-                    placed += 1  # an r="A1" reference
-                    cols.add(col)
-                    if quote:
-                        rows.add(row)
+                cells += sum(view.count(t) for t in _CELL_OPEN)
+                got = _R_COL.findall(view)
+                placed += len(got)
+                cols.update(got)
+                rows.update(_R_ROW.findall(view))
                 rows.update(_ROW_WITH_CELLS.findall(view))
                 row_tags += view.count(b"<row ") + view.count(b"<row>")
                 row_refs += len(_ROW_R.findall(view))
