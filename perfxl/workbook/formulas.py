@@ -217,6 +217,11 @@ def live_checks(profile: Profile) -> list[Any]:
 
 
 def isnum(x: object) -> bool:
+    t = type(x)  # the plain types first: called for every cell of a large list
+    if t is Decimal or t is int or t is float:
+        return True
+    if t is str or t is bool or x is None:
+        return False
     return isinstance(x, Decimal | int | float) and not isinstance(x, bool)
 
 

@@ -329,6 +329,7 @@ _REF = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def col_number(letters: str) -> int:
     n = 0
     for ch in letters.upper():
