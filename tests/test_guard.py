@@ -60,6 +60,7 @@ PIECE = st.one_of(
         [
             b"<c ", b"<c>", b"<c/>", b"<x:c ", b"<x:c>", b"<c\t", b"<c\n", b"<c\r", b":c/",
             b'<row r="7">', b"<row>", b'<row r="12" spans="1:3"/>', b"</row>", b"</c>",
+            b"<rowBreaks>", b"<row\n", b"<row",
             b"<col ", b"<cols>", b'<cfRule type="x">', b"<v>1</v>", b" s=\"3\" ", b">", b"<",
             b'ref="A1:B2"', b"abc:c d", b"\n",
         ]
