@@ -6,6 +6,7 @@ import csv
 import functools
 import re
 import zipfile
+from dataclasses import asdict
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,7 @@ def read_back(path: Path) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """The filing read back (sources without the file name) and the reading notes."""
     filing, notes = read_workbook_ex(path)
     data = filing.model_dump(exclude={"sources"})
-    data["sources"] = {k: {**v.model_dump(), "file": None} for k, v in filing.sources.items()}
+    data["sources"] = {k: {**asdict(v), "file": None} for k, v in filing.sources.items()}
     return data, [(n.place, n.message) for n in notes]
 
 

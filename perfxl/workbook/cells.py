@@ -561,6 +561,7 @@ def _formula_cells(layout: Layout, instances: list[Any]) -> FormulaCells:
     last = max(AUDIT_FIRST_ROW + len(instances) - 1, AUDIT_BANNER_LAST_ROW)
     res = f"'{AUDIT_SHEET}'!$D${AUDIT_FIRST_ROW}:$D${last}"
     banner = []
+    results = [(AUDIT_SHEET, AUDIT_FIRST_ROW + i, "D") for i in range(len(instances))]
     for name, word in (("pf_audit_errors", "错误"), ("pf_audit_warnings", "提示")):
         c = layout.cell(name)
         banner.append(
@@ -570,13 +571,7 @@ def _formula_cells(layout: Layout, instances: list[Any]) -> FormulaCells:
                 letters(c.ref),
                 f'COUNTIF({res},"{word}")',
                 ("int", word),
-                lambda ctx, word=word: Decimal(
-                    sum(
-                        1
-                        for i in range(len(instances))
-                        if ctx.values.get((AUDIT_SHEET, AUDIT_FIRST_ROW + i, "D")) == word
-                    )
-                ),
+                lambda ctx, word=word: Decimal(list(map(ctx.values.get, results)).count(word)),
             )
         )
     for fc in [*fcells, *banner]:

@@ -326,28 +326,49 @@ def _scalar(v: Any) -> Any:
     return v
 
 
-def _verdict(check: Any, env: _Env) -> bool | None:
-    verdict = getattr(check, "verdict", None)
-    if callable(verdict):
-        return verdict(env)
-    expression = getattr(check, "expression", None)
-    if callable(expression):
-        from ..expr import truth
+_VERDICT_FNS: dict[int, tuple[Any, Any, Any]] = {}
 
-        return truth(expression(), env)
-    return None
+
+def _verdict_fns(check: Any) -> tuple[Any, Any]:
+    """(verdict, strict verdict or None) of a check as compiled functions of an env, built
+    once per check: every workbook written or stamped asks for the same checks' verdicts."""
+    hit = _VERDICT_FNS.get(id(check))
+    if hit is None or hit[0] is not check:
+        from ..expr import compile_condition
+
+        if len(_VERDICT_FNS) > 20_000:
+            _VERDICT_FNS.clear()
+        expression = getattr(check, "expression", None)
+        fn = compile_condition(expression()) if callable(expression) else None
+        strict = None
+        if fn is not None and getattr(check, "explainable", False):
+            strict = compile_condition(check.strict().expression())
+        hit = _VERDICT_FNS[id(check)] = (check, fn, strict)
+    return hit[1], hit[2]
+
+
+def _truth(fn: Any, env: _Env) -> bool:
+    from ..expr import EvalError
+
+    try:
+        return fn(env)
+    except EvalError:  # an Excel error counts as FALSE (IFERROR(...,FALSE))
+        return False
 
 
 def audit_result(check: Any, env: _Env) -> str:
     """What the 审核 row of a check shows (its formula's cached value): 通过, 已说明 (a
     warning passed by its explanation), 错误 / 提示, or "" when there is no verdict."""
+    fn, strict = _verdict_fns(check)
+    if fn is None:
+        return ""
     try:
-        ok = _verdict(check, env)
-        if ok and getattr(check, "explainable", False) and not _verdict(check.strict(), env):
+        ok = _truth(fn, env)
+        if ok and strict is not None and not _truth(strict, env):
             return EXPLAINED
     except (ArithmeticError, TypeError, ValueError, KeyError):
         ok = False
-    return "" if ok is None else ("通过" if ok else _fail_word(check))
+    return "通过" if ok else _fail_word(check)
 
 
 def _key_part(values: dict[Key, Any], read: tuple[str, Any]) -> Any:
