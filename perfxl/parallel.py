@@ -67,7 +67,8 @@ class _Pool:
 
     def close(self, *, kill: bool = False) -> None:
         if kill:
-            for proc in list(getattr(self.executor, "_processes", {}).values()):
+            # None once the executor has shut down (a pool closed twice, after a crash)
+            for proc in list((getattr(self.executor, "_processes", None) or {}).values()):
                 try:
                     proc.kill()
                 except (OSError, AttributeError):
