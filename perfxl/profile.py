@@ -218,6 +218,12 @@ def execution_node(profile: Profile) -> Node | None:
     return None
 
 
+def code_name(code: str) -> str:
+    """Indicator code → the part of a defined name that carries it: "2.1" → "2_1" (the
+    template's names and the checks that refer to them spell it the same)."""
+    return code.replace(".", "_").replace("-", "_")
+
+
 def execution_remark_path(profile: Profile) -> str:
     """Where the filing explains its 执行率: the 说明 of the execution-rate indicator,
     or the text 预算执行情况说明 when the profile has no such indicator."""

@@ -28,7 +28,7 @@ from ..expr import (
 )
 from ..findings import Scope, Severity
 from ..model import OWN_UNIT, TOTAL_UNIT, Filing
-from ..profile import Profile
+from ..profile import Profile, code_name
 from ..scoring import ScoreResult
 from .base import Context, Formula, Hit, Rule
 from .common import ROW
@@ -361,14 +361,10 @@ def count_cells(filing: Filing, profile: Profile, result: ScoreResult) -> dict[s
     """The 复算 count cells by defined name: blank while the table has no 末级 rows."""
     out: dict[str, Scalar] = {}
     for key, (found, full) in indicator_counts(filing, profile, result).items():
-        name = f"pf_count_{_code_name(key)}"
+        name = f"pf_count_{code_name(key)}"
         out[f"{name}_indicators_recomputed"] = Decimal(found) if found else None
         out[f"{name}_full_marks_recomputed"] = Decimal(full) if found else None
     return out
-
-
-def _code_name(code: str) -> str:  # layout.code_name (the rules do not import the workbook)
-    return code.replace(".", "_").replace("-", "_")
 
 
 def _count_formulas(profile: Profile) -> list[Formula]:
@@ -376,7 +372,7 @@ def _count_formulas(profile: Profile) -> list[Formula]:
     (a report of 一级 scores only)."""
     out = []
     for key, label in [(t.code, f"「{t.name}」") for t in profile.indicators] + [("all", "全表")]:
-        name = f"pf_count_{_code_name(key)}"
+        name = f"pf_count_{code_name(key)}"
         found = Field(f"{name}_indicators_recomputed")
         for f, what in (("indicators", "末级指标"), ("full_marks", "得满分的指标")):
             stated, counted = Field(f"counts.{key}.{f}"), Field(f"{name}_{f}_recomputed")

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import InputError, Problem
 from ..model import Filing, Finance, FundLine, Funds, Header, IncomeLine, Indicator, Project
-from ..profile import Node, Profile
+from ..profile import Node, Profile, code_name
 from ..score_rules import NOT_APPLICABLE
 from ..scoring import ScoreResult
 from . import formulas as F
@@ -24,7 +24,6 @@ from .layout import (
     PROJECT_FLAG_COLUMNS,
     Block,
     Layout,
-    code_name,
     group_rows_of,
     layout_for,
 )

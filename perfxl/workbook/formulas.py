@@ -33,6 +33,7 @@ from ..profile import (
     QualitativeRule,
     QuantitativeRule,
     RatioRule,
+    code_name,
 )
 from ..score_rules import (
     NOT_APPLICABLE,
@@ -55,7 +56,6 @@ from .layout import (
     PROJECT_FLAG_COLUMNS,
     Block,
     Layout,
-    code_name,
 )
 
 if TYPE_CHECKING:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
-from ..profile import Node, Profile, execution_remark_path
+from ..profile import Node, Profile, code_name, execution_remark_path
 
 Role = Literal["input", "formula", "constant"]
 Kind = Literal[
@@ -127,11 +127,6 @@ def sheet_name(title: str) -> str:
     """A bureau's table title as a legal sheet name: no []:*?/\\, at most 31 characters."""
     cleaned = re.sub(r"[\[\]:*?/\\]", "_", title).strip("'").strip() or "自评表"
     return cleaned[:31]
-
-
-def code_name(code: str) -> str:
-    """Indicator code → name part: "2.1" → "2_1"."""
-    return code.replace(".", "_").replace("-", "_")
 
 
 FUND_FIELDS = ("initial", "budget", "executed")
