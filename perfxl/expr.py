@@ -577,19 +577,17 @@ class _Evaluator:
 
     def column_numbers(self, path: str, logical: bool) -> list[Decimal]:
         """The numbers (and, for AND/OR, logical values) of a column, once per filing."""
-        memo = self.memo
-        key = ("numbers", path, logical)
-        if memo is not None and key in memo:
-            return memo[key]
-        out: list[Decimal] = []
-        for v in self.env.column(path):
-            if isinstance(v, Decimal):
-                out.append(v)
-            elif logical and isinstance(v, bool):
-                out.append(Decimal(int(v)))
-        if memo is not None:
-            memo[key] = out
-        return out
+
+        def numbers() -> list[Decimal]:
+            out: list[Decimal] = []
+            for v in self.env.column(path):
+                if isinstance(v, Decimal):
+                    out.append(v)
+                elif logical and isinstance(v, bool):
+                    out.append(Decimal(int(v)))
+            return out
+
+        return self.memoised(("numbers", path, logical), numbers)
 
     def equal_rows(self, path: str, crit: Scalar) -> list[int] | None:
         """Rows of a column whose value "=" `crit` (as `_compare` has it), ascending, from an
@@ -616,30 +614,18 @@ class _Evaluator:
         return rows
 
     def equal_set(self, path: str, crit: Scalar) -> frozenset[int] | None:
-        memo = self.memo
-        key = ("equal-set", path, type(crit), crit)
-        if memo is not None and key in memo:
-            return memo[key]
-        rows = self.equal_rows(path, crit)
-        got = None if rows is None else frozenset(rows)
-        if memo is not None:
-            memo[key] = got
-        return got
+        def rows() -> frozenset[int] | None:
+            got = self.equal_rows(path, crit)
+            return None if got is None else frozenset(got)
+
+        return self.memoised(("equal-set", path, type(crit), crit), rows)
 
     def where_rows(self, tests: list[tuple[str, list[Scalar], Scalar]]) -> list[int]:
         """Rows where every (column path, column, criterion) holds under "=", ascending;
         once per filing for the same criteria (a 一级项目's children are asked for by the
         check of each money column)."""
-        memo = self.memo
-        if memo is None:
-            return self._where_rows(tests)
-        key = ("where", *((path, type(c), c) for path, _, c in tests))
-        got = memo.get(key)
-        if got is None:
-            got = self._where_rows(tests)
-            if not any(isinstance(c, Decimal) and not c.is_finite() for _, _, c in tests):
-                memo[key] = got
-        return got
+        key = ("where", *(x for path, _, c in tests for x in (path, type(c), c)))
+        return self.memoised(key, lambda: self._where_rows(tests))
 
     def _where_rows(self, tests: list[tuple[str, list[Scalar], Scalar]]) -> list[int]:
         lists = [self.equal_rows(path, c) for path, _, c in tests]
@@ -667,25 +653,23 @@ class _Evaluator:
     def groups(self, path: str) -> list[tuple[Scalar, list[int]]]:
         """A column's distinct values (exactly: type and value) with their rows, so that a
         criterion is tested once per distinct value, not once per row."""
-        memo = self.memo
-        key = ("groups", path)
-        if memo is not None and key in memo:
-            return memo[key]
-        found: dict[tuple[type, Scalar], list[int]] = {}
-        for i, v in enumerate(self.env.column(path)):
-            if isinstance(v, Decimal) and not v.is_finite():
-                k: tuple[type, Scalar] = (Decimal, str(v))  # NaN is not equal to itself
-                found.setdefault(k, []).append(i)
-                continue
-            found.setdefault((type(v), v), []).append(i)
-        col = self.env.column(path)
-        out = [(col[rows[0]], rows) for rows in found.values()]
-        if memo is not None:
-            memo[key] = out
-        return out
 
-    def memoised(self, key: tuple[object, ...], compute: Callable[[], Value]) -> Value:
-        """A row-independent aggregate, computed once per filing (when the env has a memo)."""
+        def group() -> list[tuple[Scalar, list[int]]]:
+            col = self.env.column(path)
+            found: dict[tuple[type, Scalar], list[int]] = {}
+            for i, v in enumerate(col):
+                if isinstance(v, Decimal) and not v.is_finite():
+                    k: tuple[type, Scalar] = (Decimal, str(v))  # NaN is not equal to itself
+                    found.setdefault(k, []).append(i)
+                    continue
+                found.setdefault((type(v), v), []).append(i)
+            return [(col[rows[0]], rows) for rows in found.values()]
+
+        return self.memoised(("groups", path), group)
+
+    def memoised(self, key: tuple[object, ...], compute: Callable[[], Any]) -> Any:
+        """A row-independent aggregate, computed once per filing (when the env has a memo);
+        never memoised under a non-finite number (NaN is not equal to itself)."""
         memo = self.memo
         if memo is None or any(isinstance(k, Decimal) and not k.is_finite() for k in key):
             return compute()
