@@ -429,6 +429,13 @@ def _count_cells(layout: Layout) -> list[FCell]:
         inputs = [col[k] for k in ("actual", "score", "explanation")]
     W, S, K = col["weight"], col["score"], col["recomputed"]
 
+    def value(ctx: Ctx, name: str) -> Any:
+        """A 复算 count cell: every one comes from the same counts, made once per workbook."""
+        if "count_cells" not in ctx.memo:
+            ctx.memo["count_cells"] = count_cells(ctx.filing, p, ctx.result)
+        v = ctx.memo["count_cells"].get(name)
+        return "" if v is None else v
+
     def codes(node: Node) -> set[str]:
         return {x for c in node.children for x in (c.code, *codes(c))}
 
@@ -457,10 +464,6 @@ def _count_cells(layout: Layout) -> list[FCell]:
                     f"+(1-ISNUMBER({sc}))*ISNUMBER({k})*({k}>={w})))")  # fmt: skip
             found_text = f'IF({n}=0,"",{n})'
             full_text = f'IF(ISNUMBER(${J}{r}),{full},"")'
-
-        def value(ctx: Ctx, name: str) -> Any:
-            v = count_cells(ctx.filing, p, ctx.result).get(name)
-            return "" if v is None else v
 
         out += [
             FCell(sheet, r, J, found_text, ("count", "check"),
@@ -638,8 +641,7 @@ class _RowEnv:
 
     def __init__(self, ctx: Ctx, plist: Block, sheet: str, row: int, cols: dict[str, str]):
         self.ctx, self.plist, self.sheet, self.row, self.cols = ctx, plist, sheet, row, cols
-        # the input columns it reads and their indexes are the workbook's, whichever row
-        # asks: built once (no formula column is read, so none changes while mirrors run)
+        # the indexes over its columns are the workbook's, whichever row asks: built once
         self.memo: dict[Any, Any] = ctx.memo.setdefault(("row-env", plist.sheet), {})
 
     def value(self, path: str) -> Any:
@@ -647,18 +649,24 @@ class _RowEnv:
         return None if v == "" else v
 
     def column(self, path: str) -> list[Any]:
-        got = self.memo.get(("column", path))
-        if got is not None:
-            return got
-        col = {c.key: c.letter for c in self.plist.columns}[path.split(".*.")[1]]
-        out = []
-        for r in block_rows(self.plist):
-            v = self.ctx.get(self.plist.sheet, r, col)
-            out.append(
-                None if v == "" else as_decimal(v) if isnum(v) and not isinstance(v, str) else v
-            )
-        self.memo[("column", path)] = out
-        return out
+        key = path.split(".*.")[1]
+        return _list_column(
+            self.ctx, self.plist, next(c.letter for c in self.plist.columns if c.key == key)
+        )
+
+
+def _list_column(ctx: Ctx, plist: Block, letter: str) -> list[Any]:
+    """A column of 项目支出明细 as its written cells hold it (numbers as Decimal, blank as
+    None), once per workbook: the mirrors read input columns only, which do not change
+    while they run."""
+    key = ("list-column", plist.sheet, letter)
+    got = ctx.memo.get(key)
+    if got is None:
+        got = ctx.memo[key] = [
+            None if v == "" else as_decimal(v) if isnum(v) else v
+            for v in (ctx.get(plist.sheet, r, letter) for r in block_rows(plist))
+        ]
+    return got
 
 
 def _first_flag_cells(plist: Block) -> list[FCell]:
@@ -674,17 +682,9 @@ def _first_flag_cells(plist: Block) -> list[FCell]:
         """The whole column, computed once per workbook (every helper cell reads it)."""
         key = ("first_flags", plist.sheet, by_unit)
         if key not in ctx.memo:
-            ctx.memo[key] = first_flags(col(ctx, A), col(ctx, B), col(ctx, H), by_unit=by_unit)
+            name, level, unit = (_list_column(ctx, plist, x) for x in (A, B, H))
+            ctx.memo[key] = first_flags(name, level, unit, by_unit=by_unit)
         return ctx.memo[key]
-
-    def col(ctx: Ctx, letter: str) -> list[Any]:
-        out = []
-        for r in rows:
-            v = ctx.get(plist.sheet, r, letter)
-            out.append(
-                None if v == "" else as_decimal(v) if isnum(v) and not isinstance(v, str) else v
-            )
-        return out
 
     out = []
     for k, r in enumerate(rows):
