@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import html
-import io
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -621,18 +620,12 @@ class _Inspector:
         return {(back[s], r, col_letter(c)) for s, (r, c), _ in found if s in back}
 
     def raw_inputs(self) -> dict[LKey, Any]:
-        from python_calamine import CalamineWorkbook
-
-        book = self.pkg.book or CalamineWorkbook.from_filelike(io.BytesIO(self.pkg.data))
         grids: dict[str, tuple[list[list[Any]], int, int]] = {}
         out: dict[LKey, Any] = {}
         for key, _kind in self.prep.inputs:
             sheet = self.sheet_map[key[0]]
             if sheet not in grids:
-                got = self.pkg.grids.get(sheet)
-                if got is None:
-                    s = book.get_sheet_by_name(sheet)
-                    got = self.pkg.grids[sheet] = (s.to_python(), s.start)
+                got = self.pkg.grid(sheet)
                 r0, c0 = got[1] or (0, 0)
                 grids[sheet] = (got[0], r0, c0)
             rows, r0, c0 = grids[sheet]

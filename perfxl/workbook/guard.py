@@ -109,6 +109,19 @@ class Package:
     def file(self) -> str:
         return str(self.path)
 
+    def grid(self, sheet: str) -> tuple[list[list[Any]], Any]:
+        """(rows, start) of a sheet as calamine gives them, converted once per file for
+        the value reader and the integrity facts alike. calamine raises its own errors."""
+        got = self.grids.get(sheet)
+        if got is None:
+            if self.book is None:
+                from python_calamine import CalamineWorkbook
+
+                self.book = CalamineWorkbook.from_filelike(io.BytesIO(self.data))
+            s = self.book.get_sheet_by_name(sheet)
+            got = self.grids[sheet] = (s.to_python(), s.start)
+        return got
+
     def refuse(self, message: str, place: str = "", code: str = FILE) -> InputError:
         """The file cannot be used; `code` is the integrity rule it fails."""
         return InputError(Problem(self.file, place, message, code))

@@ -268,11 +268,7 @@ class _Reader:
         g = self._grids.get(sheet)
         if g is None:
             try:
-                got = self.pkg.grids.get(sheet)
-                if got is None:
-                    s = self.book.get_sheet_by_name(sheet)
-                    got = self.pkg.grids[sheet] = (s.to_python(), s.start)
-                g = _Grid(*got)
+                g = _Grid(*self.pkg.grid(sheet))
             except Exception as exc:  # calamine raises its own error types
                 raise self.pkg.refuse(
                     f"文件已损坏（工作表「{sheet}」无法读取：{exc}），请重新保存或重新发送", sheet
