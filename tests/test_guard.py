@@ -36,7 +36,8 @@ def defined(xml: bytes) -> Extent:
     if not cells:
         return Extent(0, 1, 1, 0, 0)
     c0, c1 = span(set(cols)) if cols else (b"A", b"A")
-    r0, r1 = span(rows) if rows else (b"1", b"1")
+    # rows by number: "08" is row 8, below row 9
+    r0, r1 = (min(int(r) for r in rows), max(int(r) for r in rows)) if rows else (1, 1)
     return Extent(
         cells,
         max(1, int(r0)),
@@ -69,17 +70,22 @@ PIECE = st.one_of(
 
 
 def measured(xml: bytes, chunk: int | None = None) -> Extent:
-    """scan_extent of `xml` as a sheet part, streamed in chunks of `chunk` bytes."""
+    """scan_extent of `xml` as a sheet part: read whole (as a part up to guard._KEEP is),
+    or, given `chunk`, streamed in chunks of that many bytes (as a larger part is)."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("xl/worksheets/sheet1.xml", xml)
-    pkg = SimpleNamespace(zip=zipfile.ZipFile(buf), extents={}, refuse=None)
-    saved = guard._CHUNK
-    guard._CHUNK = chunk or saved
+    pkg = SimpleNamespace(zip=zipfile.ZipFile(buf), extents={}, parts={}, refuse=None)
+    saved = guard._CHUNK, guard._KEEP
+    if chunk:
+        guard._CHUNK, guard._KEEP = chunk, -1
     try:
-        return scan_extent(pkg, "xl/worksheets/sheet1.xml")  # type: ignore[arg-type]
+        got = scan_extent(pkg, "xl/worksheets/sheet1.xml")  # type: ignore[arg-type]
     finally:
-        guard._CHUNK = saved
+        guard._CHUNK, guard._KEEP = saved
+    # read whole, the part is kept for the cell facts; streamed, nothing is kept
+    assert pkg.parts == ({} if chunk else {"xl/worksheets/sheet1.xml": xml})
+    return got
 
 
 END = b"</sheetData></worksheet>"  # a part ends with its closing tags
@@ -90,6 +96,7 @@ END = b"</sheetData></worksheet>"  # a part ends with its closing tags
 def test_any_content_measures_as_the_definition(pieces):
     xml = b"".join(pieces) + END
     assert measured(xml) == defined(xml), xml
+    assert measured(xml, chunk=1 << 20) == defined(xml), xml
 
 
 @settings(max_examples=200, deadline=None)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import html
 import io
+import operator
 import re
 import zipfile
 import zlib
@@ -104,6 +105,7 @@ class Package:
     # sheet name → (rows, start) as calamine gave them: converted once, read by the value
     # reader and the integrity facts alike
     grids: dict[str, tuple[list[list[Any]], Any]] = field(default_factory=dict)
+    parts: dict[str, bytes] = field(default_factory=dict)  # small parts, read once (_KEEP)
 
     @property
     def file(self) -> str:
@@ -127,10 +129,16 @@ class Package:
         return InputError(Problem(self.file, place, message, code))
 
     def part(self, name: str) -> bytes:
+        got = self.parts.get(name)
+        if got is not None:
+            return got
         try:
-            return self.zip.read(name)
+            got = self.zip.read(name)
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError) as exc:
             raise self.refuse(f"文件已损坏（{name} 无法解压），{_RESEND}") from exc
+        if len(got) <= _KEEP:
+            self.parts[name] = got
+        return got
 
 
 _RESEND = "可能是下载或拷贝不完整：请重新保存或重新发送该文件"
@@ -187,8 +195,8 @@ def open_package(path: Path, limits: Limits = DEFAULT_LIMITS) -> Package:
         raise _refuse(path, f"文件已损坏（压缩包不完整），{_RESEND}") from exc
     try:
         _check_zip_directory(path, zf, limits)
-        _check_prologs(path, zf)
-        pkg = _structure(path, zf, data)
+        kept = _check_prologs(path, zf)
+        pkg = _structure(path, zf, data, kept)
         pkg.limits = limits
         _check_read_sheets(pkg)
     except BaseException:
@@ -221,18 +229,33 @@ def _check_end_record(path: Path, data: bytes, limits: Limits) -> None:
         )
 
 
-def _check_prologs(path: Path, zf: zipfile.ZipFile) -> None:
-    """No XML part may declare a DTD (entity tricks; OOXML never has one)."""
+# Parts up to this size are read whole once and kept (workbook.xml, its relationships,
+# styles, the form sheets): the prolog check, the structure, the extent scan and the cell
+# facts all need them, and reading each again costs as much as the check itself.
+_KEEP = 4 * MB
+# read whole while checking prologs: the structure and the cell facts read them next
+_READ_LATER = frozenset(("xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml"))
+_HEAD = 4096
+
+
+def _check_prologs(path: Path, zf: zipfile.ZipFile) -> dict[str, bytes]:
+    """No XML part may declare a DTD (entity tricks; OOXML never has one). Returns the
+    small parts it read whole, for the package to keep."""
+    kept: dict[str, bytes] = {}
     for info in zf.infolist():
         if not info.filename.lower().endswith((".xml", ".rels", ".vml")):
             continue
+        whole = info.filename in _READ_LATER and info.file_size <= _KEEP
         try:
             with zf.open(info) as fh:
-                head = fh.read(4096)
+                head = fh.read() if whole else fh.read(_HEAD)
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
             raise _refuse(path, f"文件已损坏（{info.filename} 无法解压），{_RESEND}") from exc
-        if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+        if b"<!DOCTYPE" in head[:_HEAD] or b"<!ENTITY" in head[:_HEAD]:
             raise _refuse(path, f"文件已损坏（{info.filename} 含有不允许的 DTD），已拒绝读取")
+        if whole:
+            kept[info.filename] = head
+    return kept
 
 
 def _check_zip_directory(path: Path, zf: zipfile.ZipFile, limits: Limits) -> None:
@@ -281,24 +304,26 @@ def _attrs(text: str) -> dict[str, str]:
     return {k.rpartition(":")[2]: _unescape(v) for k, v in _ATTR.findall(text)}
 
 
-def _part(path: Path, zf: zipfile.ZipFile, part: str) -> bytes:
-    try:
-        data = zf.read(part)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError) as exc:
-        raise _refuse(path, f"文件已损坏（{part} 无法读取），{_RESEND}") from exc
+def _part(path: Path, zf: zipfile.ZipFile, part: str, kept: dict[str, bytes]) -> bytes:
+    data = kept.get(part)
+    if data is None:
+        try:
+            data = zf.read(part)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError) as exc:
+            raise _refuse(path, f"文件已损坏（{part} 无法读取），{_RESEND}") from exc
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:  # never in OOXML: entity tricks
         raise _refuse(path, f"文件已损坏（{part} 含有不允许的 DTD）")
     return data
 
 
-def _structure(path: Path, zf: zipfile.ZipFile, data: bytes) -> Package:
+def _structure(path: Path, zf: zipfile.ZipFile, data: bytes, kept: dict[str, bytes]) -> Package:
     """Sheets and defined names from xl/workbook.xml and its relationships."""
-    book = _part(path, zf, "xl/workbook.xml")
+    book = _part(path, zf, "xl/workbook.xml", kept)
     rels = b""
     if "xl/_rels/workbook.xml.rels" in zf.NameToInfo:
-        rels = _part(path, zf, "xl/_rels/workbook.xml.rels")
+        rels = _part(path, zf, "xl/_rels/workbook.xml.rels", kept)
     sheets, names, local = _parse_workbook(book, rels)
-    return Package(path, zf, data, dict(sheets), dict(names), dict(local))
+    return Package(path, zf, data, dict(sheets), dict(names), dict(local), parts=kept)
 
 
 @functools.lru_cache(maxsize=64)
@@ -458,8 +483,9 @@ def _too_big(area: Area, limits: Limits) -> bool:
 # ------------------------------------------------------------------ cell count
 
 # Literal-led patterns (fast); a stray match elsewhere can only widen the estimate.
-_R_COL = re.compile(rb"r=\"\$?([A-Za-z]{1,3})\$?[0-9]")
-_R_ROW = re.compile(rb"r=\"\$?[A-Za-z]{1,3}\$?([0-9]{1,9})\"")  # a cell's row
+# a cell reference's column, and its row when the reference is whole (up to nine digits
+# and the closing quote; b"" otherwise): one pass for both
+_R_CELL = re.compile(rb"r=\"\$?([A-Za-z]{1,3})\$?(?:([0-9]{1,9})\"|[0-9])")
 # a row element's number, when cells follow (an empty row, as LibreOffice writes one at
 # row 1,048,576 after a row is deleted, holds nothing a reader builds)
 _ROW_WITH_CELLS = re.compile(rb"<row\b[^>]*?\sr=\"([0-9]{1,9})\"[^>]*(?<!/)>\s*<(?:\w+:)?c[\s>/]")
@@ -472,12 +498,48 @@ _NOT_CELL_OPEN = re.compile(rb"<c(?![ >/\t\n\r])")
 _PREFIXED_CELL_OPEN = re.compile(rb":c(?=[ >])")
 _NOT_ROW_OPEN = re.compile(rb"<row(?![ >])")  # <rowBreaks>, …: a row is "<row " or "<row>"
 _CHUNK = MB
+_FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)
 
 
 def _span(values: set[bytes]) -> tuple[bytes, bytes]:
-    """Smallest and largest of column letters or row digits (by length, then text)."""
+    """Smallest and largest of column letters (by length, then text)."""
     order = sorted(values, key=lambda v: (len(v), v.upper()))
     return order[0], order[-1]
+
+
+def _measure(view: bytes, counts: list[int], cols: set[bytes], rows: set[bytes]) -> None:
+    """Add what one view of a sheet part holds to the running counts (see scan_extent)."""
+    counts[0] += view.count(b"<c") - len(_NOT_CELL_OPEN.findall(view))
+    counts[0] += len(_PREFIXED_CELL_OPEN.findall(view))
+    refs = _R_CELL.findall(view)
+    counts[1] += len(refs)
+    cols.update(map(_FIRST, refs))
+    rows.update(map(_SECOND, refs))
+    rows.discard(b"")  # a reference without a whole row
+    rows.update(_ROW_WITH_CELLS.findall(view))
+    counts[2] += view.count(b"<row") - len(_NOT_ROW_OPEN.findall(view))
+    counts[3] += len(_ROW_R.findall(view))
+
+
+def _stream_measure(
+    pkg: Package, part: str, counts: list[int], cols: set[bytes], rows: set[bytes]
+) -> None:
+    """_measure over a large part in chunks, so memory stays at one chunk."""
+    carry = b""
+    with pkg.zip.open(part) as fh:
+        while True:
+            chunk = fh.read(_CHUNK)
+            buf = carry + chunk
+            cut = buf.rfind(b"<") if chunk else len(buf)
+            if cut <= 0:
+                cut = len(buf)
+            row_at = buf.rfind(b"<row", 0, cut)
+            if chunk and row_at > 0 and _OPEN_ROW_AT_END.match(buf, row_at, cut):
+                cut = row_at  # a row tag ending the view goes on with its first cell
+            _measure(buf[:cut], counts, cols, rows)
+            if not chunk:
+                break
+            carry = buf[cut:][-65536:]
 
 
 def scan_extent(pkg: Package, part: str, sheet: str = "") -> Extent:
@@ -485,54 +547,40 @@ def scan_extent(pkg: Package, part: str, sheet: str = "") -> Extent:
 
     Counts `<c>` elements and the rectangle their `r` attributes span; cells or rows
     written without `r` (a reader places them next in order) widen the rectangle by their
-    number, so the estimate never falls short. Memory stays at one chunk of the part.
+    number, so the estimate never falls short. A part up to _KEEP is read whole and kept
+    (the cell facts read it next); a larger one streams, in one chunk of memory.
     """
     hit = pkg.extents.get(part)
     if hit is not None:
         return hit
-    cells = placed = row_tags = row_refs = 0
+    counts = [0, 0, 0, 0]  # cells, placed cells, row tags, row tags with r
     cols: set[bytes] = set()
     rows: set[bytes] = set()
-    carry = b""
     try:
-        with pkg.zip.open(part) as fh:
-            while True:
-                chunk = fh.read(_CHUNK)
-                buf = carry + chunk
-                cut = buf.rfind(b"<") if chunk else len(buf)
-                if cut <= 0:
-                    cut = len(buf)
-                row_at = buf.rfind(b"<row", 0, cut)
-                if chunk and row_at > 0 and _OPEN_ROW_AT_END.match(buf, row_at, cut):
-                    cut = row_at  # a row tag ending the view goes on with its first cell
-                view = buf[:cut]
-                cells += view.count(b"<c") - len(_NOT_CELL_OPEN.findall(view))
-                cells += len(_PREFIXED_CELL_OPEN.findall(view))
-                got = _R_COL.findall(view)
-                placed += len(got)
-                cols.update(got)
-                rows.update(_R_ROW.findall(view))
-                rows.update(_ROW_WITH_CELLS.findall(view))
-                row_tags += view.count(b"<row") - len(_NOT_ROW_OPEN.findall(view))
-                row_refs += len(_ROW_R.findall(view))
-                if not chunk:
-                    break
-                carry = buf[cut:][-65536:]
+        info = pkg.zip.getinfo(part)
+        if info.file_size <= _KEEP:  # one view of the whole part, kept for the cell facts
+            view = pkg.parts.get(part)
+            if view is None:
+                view = pkg.parts[part] = pkg.zip.read(part)
+            _measure(view, counts, cols, rows)
+        else:
+            _stream_measure(pkg, part, counts, cols, rows)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError) as exc:
         where = f"工作表「{sheet}」" if sheet else part
         raise pkg.refuse(f"文件已损坏（{where}无法解压），{_RESEND}", sheet) from exc
+    cells, placed, row_tags, row_refs = counts
     unplaced_cells = max(0, cells - placed)
     unplaced_rows = max(0, row_tags - row_refs)
     if not cells:
         extent = Extent(0, 1, 1, 0, 0)
     else:
         c0, c1 = _span(cols) if cols else (b"A", b"A")
-        r0, r1 = _span(rows) if rows else (b"1", b"1")
+        r0, r1 = (min(map(int, rows)), max(map(int, rows))) if rows else (1, 1)
         extent = Extent(
             cells,
-            max(1, int(r0)),
+            max(1, r0),
             col_number(c0.decode()),
-            max(1, int(r1)) + unplaced_rows,
+            max(1, r1) + unplaced_rows,
             min(col_number(c1.decode()) + unplaced_cells, 16_384),
         )
     pkg.extents[part] = extent
