@@ -9,9 +9,11 @@ import re
 import zipfile
 from types import SimpleNamespace
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from perfxl.errors import InputError, Problem
 from perfxl.workbook import guard
 from perfxl.workbook.guard import Extent, col_number, scan_extent
 
@@ -69,13 +71,17 @@ PIECE = st.one_of(
 )  # fmt: skip
 
 
+def _refuse(message: str, place: str = "", code: str = guard.FILE) -> InputError:
+    return InputError(Problem("t.xlsx", place, message, code))
+
+
 def measured(xml: bytes, chunk: int | None = None) -> Extent:
     """scan_extent of `xml` as a sheet part: read whole (as a part up to guard._KEEP is),
     or, given `chunk`, streamed in chunks of that many bytes (as a larger part is)."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("xl/worksheets/sheet1.xml", xml)
-    pkg = SimpleNamespace(zip=zipfile.ZipFile(buf), extents={}, parts={}, refuse=None)
+    pkg = SimpleNamespace(zip=zipfile.ZipFile(buf), extents={}, parts={}, refuse=_refuse)
     saved = guard._CHUNK, guard._KEEP
     if chunk:
         guard._CHUNK, guard._KEEP = chunk, -1
@@ -123,3 +129,27 @@ def test_a_stray_far_cell_is_the_extent():
     assert measured(xml) == Extent(2, 1, 1, 1_048_576, 16_384)
     # cells written without r widen the rectangle by their number
     assert measured(b'<row><c r="B2"/><c/><c/></row>') == Extent(3, 2, 2, 3, 4)
+
+
+FAR = b'<row r="1048576"><c r="XFD1048576" t="str"'
+
+
+@pytest.mark.parametrize(
+    ("tag", "close"), [(FAR, b'"/></row>'), (b'<row r="1048576" spans="1:1"', b'"><c/></row>')]
+)
+def test_an_overlong_cell_or_row_tag_across_chunks_is_refused(tag, close):
+    """A tail longer than the carry between chunks is cut to its end; a cell or row tag
+    so long (no spreadsheet writes one) would lose its far reference, so it is refused."""
+    xml = b'<sheetData><row r="1"><c r="A1"/></row>' + tag + b' x="' + b"j" * 200_000
+    xml += close + END
+    with pytest.raises(InputError) as err:
+        measured(xml, chunk=100_000)
+    assert "单元格或行标记" in err.value.problems[0].message
+    assert defined(xml).last_row == 1_048_576  # what would otherwise have been missed
+
+
+def test_a_long_text_across_chunks_measures_as_the_definition():
+    """A formula or string longer than the carry is cut short: it holds nothing measured."""
+    xml = b'<sheetData><row r="1"><c r="A1"><f>' + b"A" * 200_000 + b"</f></c></row>"
+    xml += b'<row r="9"><c r="C9"/></row>' + END
+    assert measured(xml, chunk=100_000) == defined(xml) == Extent(2, 1, 1, 9, 3)

@@ -498,6 +498,8 @@ _NOT_CELL_OPEN = re.compile(rb"<c(?![ >/\t\n\r])")
 _PREFIXED_CELL_OPEN = re.compile(rb":c(?=[ >])")
 _NOT_ROW_OPEN = re.compile(rb"<row(?![ >])")  # <rowBreaks>, …: a row is "<row " or "<row>"
 _CHUNK = MB
+_MAX_CARRY = 64 * 1024
+_CELL_OR_ROW_OPEN = re.compile(rb"<(?:[\w.-]+:)?(?:c[ >/\t\n\r]|row[ >\t\n\r])")
 _FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)
 
 
@@ -522,9 +524,14 @@ def _measure(view: bytes, counts: list[int], cols: set[bytes], rows: set[bytes])
 
 
 def _stream_measure(
-    pkg: Package, part: str, counts: list[int], cols: set[bytes], rows: set[bytes]
+    pkg: Package, part: str, sheet: str, counts: list[int], cols: set[bytes], rows: set[bytes]
 ) -> None:
-    """_measure over a large part in chunks, so memory stays at one chunk."""
+    """_measure over a large part in chunks, so memory stays at one chunk.
+
+    What follows the last "<" of a chunk goes on with the next one, up to _MAX_CARRY bytes:
+    a longer tail is one tag or text run. Cut short, a formula's or a string's text loses
+    nothing measured; a cell or row tag would lose its reference (a far cell could slip
+    past the limit), and Excel never writes one so long, so the file is refused."""
     carry = b""
     with pkg.zip.open(part) as fh:
         while True:
@@ -539,7 +546,16 @@ def _stream_measure(
             _measure(buf[:cut], counts, cols, rows)
             if not chunk:
                 break
-            carry = buf[cut:][-65536:]
+            carry = buf[cut:]
+            if len(carry) > _MAX_CARRY:
+                if _CELL_OR_ROW_OPEN.match(carry):
+                    where = f"工作表「{sheet}」" if sheet else part
+                    raise pkg.refuse(
+                        f"{where}中有一个长度超过 {_MAX_CARRY // 1024} KB 的单元格或行标记，"
+                        "不像 Excel 或 WPS 保存的文件（可能是异常或恶意文件），已拒绝读取",
+                        sheet,
+                    )
+                carry = carry[-_MAX_CARRY:]
 
 
 def scan_extent(pkg: Package, part: str, sheet: str = "") -> Extent:
@@ -564,7 +580,7 @@ def scan_extent(pkg: Package, part: str, sheet: str = "") -> Extent:
                 view = pkg.parts[part] = pkg.zip.read(part)
             _measure(view, counts, cols, rows)
         else:
-            _stream_measure(pkg, part, counts, cols, rows)
+            _stream_measure(pkg, part, sheet, counts, cols, rows)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError) as exc:
         where = f"工作表「{sheet}」" if sheet else part
         raise pkg.refuse(f"文件已损坏（{where}无法解压），{_RESEND}", sheet) from exc
