@@ -13,9 +13,10 @@ template layouts map to cells and defined names.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -32,20 +33,26 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-# A plain dataclass, not a model: a large department list has ten thousand of them, and
-# the filing's validation builds them four times faster so (the filing's config still
-# forbids unknown keys). Its docstring is the published schema's description.
+def _titled(title: str) -> Any:
+    """A dataclass field (default None) with the title the published schema shows."""
+    return field(default=None, metadata={"title": title})
+
+
+# Where a value was read. A plain dataclass, not a model: a large department list has ten
+# thousand of them, and the filing's validation builds them four times faster so (the
+# filing's config still forbids unknown keys). Docstrings of the filing's classes are the
+# published schema's descriptions, in the users' language.
 @dataclass(slots=True)
 class Source:
-    """Where a value was read: file, sheet, A1 cell and/or defined name."""
+    """数值的来源位置：文件、工作表、单元格和/或定义名称。"""
 
-    file: str | None = None
-    sheet: str | None = None
-    cell: str | None = None
-    name: str | None = None
+    file: str | None = _titled("文件")
+    sheet: str | None = _titled("工作表")
+    cell: str | None = _titled("单元格（A1）")
+    name: str | None = _titled("定义名称")
     # what a number cell held when it was text (Excel does not compute with it; the checks
     # see the cell as Excel does: perfxl.rules.base.FilingEnv)
-    text: str | None = None
+    text: str | None = _titled("数字单元格中填写的文字（原样）")
 
     def label(self) -> str:
         where = f"{self.sheet}!{self.cell}" if self.sheet and self.cell else (self.cell or "")
@@ -55,6 +62,8 @@ class Source:
 
 
 class Header(_Model):
+    """表头：项目或部门（单位）名称、主管部门、实施单位、年度。"""
+
     name: str = Field("", title="项目名称 / 部门（单位）名称")
     department: str | None = Field(None, title="主管部门")
     unit: str | None = Field(None, title="实施单位 / 预算单位")
@@ -63,6 +72,8 @@ class Header(_Model):
 
 
 class FundLine(_Model):
+    """一行资金（万元）：年初预算数、全年预算数、全年执行数，及填报的执行率和得分。"""
+
     initial: Money | None = Field(None, title="年初预算数")
     budget: Money | None = Field(None, title="全年预算数（调整预算）")
     executed: Money | None = Field(None, title="全年执行数（实际支出）")
@@ -71,6 +82,8 @@ class FundLine(_Model):
 
 
 class Funds(_Model):
+    """资金情况（万元）：年度资金总额及其中当年财政拨款、上年结转资金、其他资金。"""
+
     total: FundLine = Field(default_factory=FundLine, title="年度资金总额")
     fiscal: FundLine = Field(default_factory=FundLine, title="其中：当年财政拨款")
     carryover: FundLine = Field(default_factory=FundLine, title="上年结转资金")
@@ -86,8 +99,8 @@ FUND_LINES: dict[str, str] = {
 
 
 class Indicator(_Model):
-    """A scored indicator. `code` is the profile node it belongs to: for a project table the
-    二级 it sits under (the unit names the 三级 itself), for a department table the 三级."""
+    """一项评分的三级指标。code 为它在评价框架中的指标编码：项目支出表为其所在的二级指标
+    （三级指标由单位自定），部门整体表为三级指标本身。"""
 
     code: str = Field(..., title="所属指标编码")
     name: str | None = Field(None, title="三级指标名称")
@@ -105,13 +118,15 @@ class Indicator(_Model):
 
 
 class IncomeLine(_Model):
+    """收入（按来源）的一行：来源、金额、占收入合计比例。"""
+
     name: str = Field(..., title="收入来源")
     amount: Money | None = Field(None, title="金额")
     share: Pct | None = Field(None, title="占收入合计比例（填报）")
 
 
 class Finance(_Model):
-    """收支情况 of a department filing."""
+    """收支情况（部门整体支出）。"""
 
     income: list[IncomeLine] = Field(default_factory=list, title="收入（按来源）")
     income_total: Money | None = Field(None, title="收入合计")
@@ -123,11 +138,9 @@ class Finance(_Model):
 
 
 class Project(_Model):
-    """A line of 项目支出明细: a 一级项目, or a 二级项目 under `parent`.
-
-    `unit` is the unit the project belongs to: blank for the department itself (本级), or
-    a named 下属单位 (with its code). A 二级项目's parent is the 一级项目 of that name in the
-    same unit: two units may each have a 一级项目 called 运行经费."""
+    """项目支出明细的一行：一级项目，或 parent 之下的二级项目。unit 为项目所属单位：空为部门
+    本级，否则为下属单位（及其编码）。二级项目的上级是同一单位中同名的一级项目：两个单位可以
+    各有一个名为“运行经费”的一级项目。"""
 
     name: str = Field(..., title="项目名称")
     level: Literal[1, 2] = Field(1, title="项目级次")
@@ -141,15 +154,14 @@ class Project(_Model):
 
 
 class StatedCounts(_Model):
-    """Counts a published report states (e.g. Guangdong's 指标个数 and 满分个数)."""
+    """报告中填报的指标个数（如广东省表中的指标个数和满分个数）。"""
 
     indicators: int | None = Field(None, ge=0, title="末级指标个数（填报）")
     full_marks: int | None = Field(None, ge=0, title="得满分的末级指标个数（填报）")
 
 
 class ProjectCount(_Model):
-    """项目个数 a report states for the department (unit 合计), the department itself (本级)
-    or one 下属单位: "一级项目 6 个，二级项目 21 个"."""
+    """报告中填报的项目个数：部门合计、部门本级或一个下属单位，如“一级项目 6 个，二级项目 21 个”。"""
 
     unit: str = Field(..., title="单位（合计 / 本级 / 下属单位名称）")
     first: int | None = Field(None, ge=0, title="一级项目个数（填报）")
@@ -157,8 +169,7 @@ class ProjectCount(_Model):
 
 
 class UnitSubtotal(_Model):
-    """项目支出小计 a report states for the department itself (本级) or one 下属单位: the sum
-    of that unit's 一级项目 in each money column."""
+    """报告中填报的项目支出小计：部门本级或一个下属单位的一级项目在各金额列的合计。"""
 
     unit: str = Field(..., title="单位（本级 / 下属单位名称）")
     initial: Money | None = Field(None, title="年初预算小计（填报）")
@@ -171,12 +182,12 @@ OWN_UNIT = "本级"  # the department itself: project rows with no unit
 
 
 class Filing(_Model):
-    """One filled self-evaluation table (项目支出 or 部门整体支出)."""
+    """一份填好的自评表（项目支出或部门整体支出）。"""
 
     format: Literal["perfxl-filing/1"] = Field(FILING_FORMAT, title="文件格式")
     profile: str = Field(..., title="评价框架")
     profile_version: str | None = Field(None, title="评价框架版本")
-    header: Header
+    header: Header = Field(..., title="表头")
     funds: Funds = Field(default_factory=Funds, title="资金情况（万元）")
     goal_expected: str | None = Field(None, title="年度总体目标：预期目标")
     goal_actual: str | None = Field(None, title="年度总体目标：实际完成情况")
@@ -238,6 +249,11 @@ class Filing(_Model):
 def filing_json_schema() -> dict:
     """JSON Schema of the filing format, published by `perfxl schema`."""
     schema = Filing.model_json_schema()
+    # descriptions are the classes' docstrings, wrapped at the source's line length: a
+    # line break inside a Chinese sentence is not a space, so the lines are joined
+    for part in (schema, *schema.get("$defs", {}).values()):
+        if "description" in part:
+            part["description"] = re.sub(r"\s*\n\s*", "", part["description"])
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = "urn:perfxl:filing:1"
     return schema

@@ -1,6 +1,7 @@
 """The `perfxl` command run as a real subprocess, as a user runs it."""
 
 import json
+import re
 import zipfile
 from decimal import Decimal
 
@@ -105,6 +106,20 @@ def test_schema_validates_the_examples_and_rejects_junk():
         pass
     else:  # pragma: no cover
         raise AssertionError("a filing without header must be rejected")
+
+
+def test_schema_speaks_chinese():
+    """Every part and field of the published schema is described for the users, in
+    Chinese, in whole sentences (no line breaks inside one)."""
+    schema = json.loads(run_cli("schema").stdout)
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    english = re.compile(r"[A-Za-z]+ [A-Za-z]+ [A-Za-z]+")  # three English words in a row
+    parts = {"Filing": schema, **schema["$defs"]}
+    for name, part in parts.items():
+        said = part.get("description", "")
+        assert cjk.search(said) and not english.search(said) and "\n" not in said, name
+        for field, spec in part.get("properties", {}).items():
+            assert cjk.search(spec.get("title", "")), f"{name}.{field}"
 
 
 def test_demo_writes_scores(tmp_path):
