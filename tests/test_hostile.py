@@ -8,8 +8,10 @@ exit code is the documented one, and the peak stays under PEAK_BOUND.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -127,6 +129,21 @@ def _far_cell(good: Path, dst: Path, sheet_part: str) -> Path:
     return _rewrite(good, dst, change)
 
 
+def _far_long_tag(good: Path, dst: Path) -> Path:
+    """A far cell whose tag carries 5 MB of attribute: the form sheet is then too large to
+    measure whole, and the tag spans the chunks it is streamed in."""
+    junk = base64.b64encode(random.Random(7).randbytes(15 * MIB // 4))  # no < > " in it
+
+    def change(fn: str, data: bytes) -> bytes:
+        if fn != "xl/worksheets/sheet1.xml":
+            return data
+        far = b'<row r="1048576"><c r="XFD1048576" t="inlineStr" x="' + junk
+        far += b'"><is><t>x</t></is></c></row>'
+        return data.replace(b"</sheetData>", far + b"</sheetData>")
+
+    return _rewrite(good, dst, change)
+
+
 def _stretched_name(good: Path, dst: Path) -> Path:
     def change(fn: str, data: bytes) -> bytes:
         if fn != "xl/workbook.xml":
@@ -195,6 +212,7 @@ WORKBOOKS: dict[str, Callable[[Path, Path], Path]] = {
     ),
     "far_form": lambda g, d: _far_cell(g, d, "xl/worksheets/sheet1.xml"),
     "far_meta": lambda g, d: _far_cell(g, d, "xl/worksheets/sheet4.xml"),
+    "far_long_tag": _far_long_tag,
     "stretched_name": _stretched_name,
     "many_members": _many_members,
     "no_content_types": _drop("[Content_Types].xml"),
@@ -253,6 +271,14 @@ def test_hostile_workbook_in_a_batch(kind: str, good: Path, tmp_path: Path) -> N
         assert all(
             "Error:" not in p["message"] or "无法处理" in p["message"] for p in result["problems"]
         )
+
+
+def test_a_far_cell_hidden_in_a_long_tag_is_refused(good: Path, tmp_path: Path) -> None:
+    hostile = _far_long_tag(good, tmp_path / "long_tag.xlsx")
+    result = _check_batch(tmp_path, good, hostile)
+    assert not result["usable"]
+    [problem] = result["problems"]
+    assert "单元格或行标记" in problem["message"] and FORM in problem["message"], problem
 
 
 @pytest.mark.parametrize("name", sorted(DATA_FILES))
