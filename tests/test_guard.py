@@ -21,8 +21,8 @@ from perfxl.workbook.guard import Extent, col_number, scan_extent
 CELL_OPEN = (b"<c ", b"<c>", b"<c/", b":c ", b":c>", b"<c\t", b"<c\n", b"<c\r")
 R_COL = re.compile(rb"r=\"\$?([A-Za-z]{1,3})\$?[0-9]")
 R_ROW = re.compile(rb"r=\"\$?[A-Za-z]{1,3}\$?([0-9]{1,9})\"")
-ROW_WITH_CELLS = re.compile(rb"<row\b[^>]*?\sr=\"([0-9]{1,9})\"[^>]*(?<!/)>\s*<(?:\w+:)?c[\s>/]")
-ROW_R = re.compile(rb"<row\b[^>]*?\sr=\"")
+ROW_WITH_CELLS = re.compile(rb"<row\b[^<>]*?\sr=\"([0-9]{1,9})\"[^<>]*(?<!/)>\s*<(?:\w+:)?c[\s>/]")
+ROW_R = re.compile(rb"<row\b[^<>]*?\sr=\"")
 
 
 def span(values: set[bytes]) -> tuple[bytes, bytes]:
@@ -97,12 +97,14 @@ def measured(xml: bytes, chunk: int | None = None) -> Extent:
 END = b"</sheetData></worksheet>"  # a part ends with its closing tags
 
 
-@settings(max_examples=400, deadline=None)
-@given(st.lists(PIECE, max_size=40))
-def test_any_content_measures_as_the_definition(pieces):
+@settings(max_examples=600, deadline=None)
+@given(st.lists(PIECE, max_size=40), st.integers(1, 64))
+def test_any_content_measures_as_the_definition(pieces, chunk):
+    """Read whole, or streamed in chunks of any size (down to one byte: no tag, reference
+    or row-and-first-cell is ever split between the views measured)."""
     xml = b"".join(pieces) + END
     assert measured(xml) == defined(xml), xml
-    assert measured(xml, chunk=1 << 20) == defined(xml), xml
+    assert measured(xml, chunk) == defined(xml), (chunk, xml)
 
 
 @settings(max_examples=200, deadline=None)
@@ -135,15 +137,21 @@ FAR = b'<row r="1048576"><c r="XFD1048576" t="str"'
 
 
 @pytest.mark.parametrize(
-    ("tag", "close"), [(FAR, b'"/></row>'), (b'<row r="1048576" spans="1:1"', b'"><c/></row>')]
+    ("tag", "close"),
+    [
+        (FAR, b'"/></row>'),
+        (b'<row r="1048576" spans="1:1"', b'"><c/></row>'),
+        (b'<row r="3"><c t="str"', b'" r="XFD1048576"/></row>'),  # the reference after it
+    ],
 )
-def test_an_overlong_cell_or_row_tag_across_chunks_is_refused(tag, close):
-    """A tail longer than the carry between chunks is cut to its end; a cell or row tag
-    so long (no spreadsheet writes one) would lose its far reference, so it is refused."""
-    xml = b'<sheetData><row r="1"><c r="A1"/></row>' + tag + b' x="' + b"j" * 200_000
+@pytest.mark.parametrize("chunk", [100_000, 1 << 20])
+def test_an_overlong_cell_or_row_tag_across_chunks_is_refused(tag, close, chunk):
+    """A run longer than the carry between chunks is measured in pieces; a cell or row tag
+    so long (no spreadsheet writes one) could lose its far reference, so it is refused."""
+    xml = b'<sheetData><row r="1"><c r="A1"/></row>' + tag + b' x="' + b"j" * 1_500_000
     xml += close + END
     with pytest.raises(InputError) as err:
-        measured(xml, chunk=100_000)
+        measured(xml, chunk)
     assert "单元格或行标记" in err.value.problems[0].message
     assert defined(xml).last_row == 1_048_576  # what would otherwise have been missed
 
@@ -153,3 +161,19 @@ def test_a_long_text_across_chunks_measures_as_the_definition():
     xml = b'<sheetData><row r="1"><c r="A1"><f>' + b"A" * 200_000 + b"</f></c></row>"
     xml += b'<row r="9"><c r="C9"/></row>' + END
     assert measured(xml, chunk=100_000) == defined(xml) == Extent(2, 1, 1, 9, 3)
+
+
+def test_a_reference_split_by_a_chunk_boundary_inside_a_long_cell_tag_is_refused():
+    """Crafted so that the far reference of a long cell tag straddles a chunk boundary: no
+    view holds it whole. The tag is refused for its length, wherever its reference falls."""
+    chunk = 100_000
+    head = b'<sheetData><row r="1"><c r="A1"/></row>'
+    head += b"<row/>" * ((chunk - 30 - len(head)) // 6)
+    tag = b'<row r="3"><c t="str" x="'
+    tail = b'" r="XFD1048576"/></row>'
+    junk = b"j" * (2 * chunk - 5 - len(head) - len(tag))  # r=" ends at the boundary
+    xml = head + tag + junk + tail + END
+    assert xml.index(b'r="XFD') == 2 * chunk - 3
+    with pytest.raises(InputError):
+        measured(xml, chunk)
+    assert defined(xml).last_row == 1_048_576

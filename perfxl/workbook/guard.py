@@ -488,9 +488,9 @@ def _too_big(area: Area, limits: Limits) -> bool:
 _R_CELL = re.compile(rb"r=\"\$?([A-Za-z]{1,3})\$?(?:([0-9]{1,9})\"|[0-9])")
 # a row element's number, when cells follow (an empty row, as LibreOffice writes one at
 # row 1,048,576 after a row is deleted, holds nothing a reader builds)
-_ROW_WITH_CELLS = re.compile(rb"<row\b[^>]*?\sr=\"([0-9]{1,9})\"[^>]*(?<!/)>\s*<(?:\w+:)?c[\s>/]")
-_ROW_R = re.compile(rb"<row\b[^>]*?\sr=\"")
-_OPEN_ROW_AT_END = re.compile(rb"<row\b[^>]*(?<!/)>\s*\Z")
+_ROW_WITH_CELLS = re.compile(rb"<row\b[^<>]*?\sr=\"([0-9]{1,9})\"[^<>]*(?<!/)>\s*<(?:\w+:)?c[\s>/]")
+_ROW_R = re.compile(rb"<row\b[^<>]*?\sr=\"")
+_OPEN_ROW_AT_END = re.compile(rb"<row\b[^<>]*(?<!/)>\s*\Z")
 # a cell's opening tag is <c followed by one of " >/\t\n\r", or a prefixed :c followed by
 # " " or ">"; counted as every <c less the few other tags (<col>, <cfRule>, …), which
 # takes two passes over the text instead of one per form of the tag
@@ -499,6 +499,7 @@ _PREFIXED_CELL_OPEN = re.compile(rb":c(?=[ >])")
 _NOT_ROW_OPEN = re.compile(rb"<row(?![ >])")  # <rowBreaks>, …: a row is "<row " or "<row>"
 _CHUNK = MB
 _MAX_CARRY = 64 * 1024
+_RUN_TAIL = 64  # of a long run, kept to go on with the next chunk
 _CELL_OR_ROW_OPEN = re.compile(rb"<(?:[\w.-]+:)?(?:c[ >/\t\n\r]|row[ >\t\n\r])")
 _FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)
 
@@ -528,25 +529,28 @@ def _stream_measure(
 ) -> None:
     """_measure over a large part in chunks, so memory stays at one chunk.
 
-    What follows the last "<" of a chunk goes on with the next one, up to _MAX_CARRY bytes:
-    a longer tail is one tag or text run. Cut short, a formula's or a string's text loses
-    nothing measured; a cell or row tag would lose its reference (a far cell could slip
+    Each view ends before the last "<" of what was read, so no tag is split between views;
+    what follows goes on with the next chunk. A run longer than _MAX_CARRY (one tag or
+    text with no "<" in it) is measured in pieces: a formula's or a string's text holds no
+    cell reference to lose, but a cell or row tag would lose its own (a far cell could slip
     past the limit), and Excel never writes one so long, so the file is refused."""
     carry = b""
     with pkg.zip.open(part) as fh:
         while True:
             chunk = fh.read(_CHUNK)
             buf = carry + chunk
-            cut = buf.rfind(b"<") if chunk else len(buf)
-            if cut <= 0:
-                cut = len(buf)
-            row_at = buf.rfind(b"<row", 0, cut)
-            if chunk and row_at > 0 and _OPEN_ROW_AT_END.match(buf, row_at, cut):
-                cut = row_at  # a row tag ending the view goes on with its first cell
-            _measure(buf[:cut], counts, cols, rows)
             if not chunk:
-                break
-            carry = buf[cut:]
+                _measure(buf, counts, cols, rows)
+                return
+            cut = buf.rfind(b"<")
+            row_at = buf.rfind(b"<row", 0, cut) if cut > 0 else -1
+            if row_at >= 0 and _OPEN_ROW_AT_END.match(buf, row_at, cut):
+                cut = row_at  # a row tag ending the view goes on with its first cell
+            if cut > 0:
+                _measure(buf[:cut], counts, cols, rows)
+                carry = buf[cut:]
+            else:  # no tag starts after the run that began the buffer: it goes on
+                carry = buf
             if len(carry) > _MAX_CARRY:
                 if _CELL_OR_ROW_OPEN.match(carry):
                     where = f"工作表「{sheet}」" if sheet else part
@@ -555,7 +559,8 @@ def _stream_measure(
                         "不像 Excel 或 WPS 保存的文件（可能是异常或恶意文件），已拒绝读取",
                         sheet,
                     )
-                carry = carry[-_MAX_CARRY:]
+                _measure(carry[:-_RUN_TAIL], counts, cols, rows)
+                carry = carry[-_RUN_TAIL:]
 
 
 def scan_extent(pkg: Package, part: str, sheet: str = "") -> Extent:
