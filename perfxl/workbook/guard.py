@@ -491,12 +491,11 @@ _R_CELL = re.compile(rb"r=\"\$?([A-Za-z]{1,3})\$?(?:([0-9]{1,9})\"|[0-9])")
 _ROW_WITH_CELLS = re.compile(rb"<row\b[^<>]*?\sr=\"([0-9]{1,9})\"[^<>]*(?<!/)>\s*<(?:\w+:)?c[\s>/]")
 _ROW_R = re.compile(rb"<row\b[^<>]*?\sr=\"")
 _OPEN_ROW_AT_END = re.compile(rb"<row\b[^<>]*(?<!/)>\s*\Z")
-# a cell's opening tag is <c followed by one of " >/\t\n\r", or a prefixed :c followed by
-# " " or ">"; counted as every <c less the few other tags (<col>, <cfRule>, …), which
-# takes two passes over the text instead of one per form of the tag
-_NOT_CELL_OPEN = re.compile(rb"<c(?![ >/\t\n\r])")
+# a cell's opening tag is <c followed by one of " >/\t\n\r" (not <col>, <cfRule>, …), or
+# a prefixed :c followed by " " or ">"; a row's is "<row " or "<row>" (not <rowBreaks>)
+_CELL_OPEN = re.compile(rb"<c[ >/\t\n\r]")
 _PREFIXED_CELL_OPEN = re.compile(rb":c(?=[ >])")
-_NOT_ROW_OPEN = re.compile(rb"<row(?![ >])")  # <rowBreaks>, …: a row is "<row " or "<row>"
+_ROW_OPEN = re.compile(rb"<row[ >]")
 _CHUNK = MB
 _MAX_CARRY = 64 * 1024
 _RUN_TAIL = 64  # of a long run, kept to go on with the next chunk
@@ -512,15 +511,14 @@ def _span(values: set[bytes]) -> tuple[bytes, bytes]:
 
 def _measure(view: bytes, counts: list[int], cols: set[bytes], rows: set[bytes]) -> None:
     """Add what one view of a sheet part holds to the running counts (see scan_extent)."""
-    counts[0] += view.count(b"<c") - len(_NOT_CELL_OPEN.findall(view))
-    counts[0] += len(_PREFIXED_CELL_OPEN.findall(view))
+    counts[0] += len(_CELL_OPEN.findall(view)) + len(_PREFIXED_CELL_OPEN.findall(view))
     refs = _R_CELL.findall(view)
     counts[1] += len(refs)
     cols.update(map(_FIRST, refs))
     rows.update(map(_SECOND, refs))
     rows.discard(b"")  # a reference without a whole row
     rows.update(_ROW_WITH_CELLS.findall(view))
-    counts[2] += view.count(b"<row") - len(_NOT_ROW_OPEN.findall(view))
+    counts[2] += len(_ROW_OPEN.findall(view))
     counts[3] += len(_ROW_R.findall(view))
 
 
