@@ -14,6 +14,7 @@ from typing import Any
 from . import score_rules as S
 from .decimal_math import HUNDRED, ZERO, r2
 from .expr import Compiled, Const, Expr, Field, Values, compile_python
+from .memo import by_identity
 from .model import Filing, FundLine, Indicator
 from .profile import (
     BandsRule,
@@ -40,13 +41,7 @@ _COMPILED: dict[tuple[int, str], tuple[object, Compiled]] = {}
 
 def _compiled(owner: object, key: str, build: Callable[[], Expr]) -> Compiled:
     """The compiled declaration `key` for `owner` (a profile, a rule or an option value)."""
-    k = (id(owner), key)
-    hit = _COMPILED.get(k)
-    if hit is None or hit[0] is not owner:
-        if len(_COMPILED) > 4096:
-            _COMPILED.clear()
-        hit = _COMPILED[k] = (owner, compile_python(build()))
-    return hit[1]
+    return by_identity(_COMPILED, 4096, (id(owner), key), owner, lambda: compile_python(build()))
 
 
 def _run(f: Compiled, **values: object) -> Any:

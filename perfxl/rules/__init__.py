@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from ..expr import EvalError, Expr, Or, Scalar, compile_condition, evaluate, paths
 from ..findings import Finding, Report, RuleOutcome, Status
+from ..memo import by_identity
 from ..model import Filing
 from ..profile import Profile
 from ..scoring import ScoreResult, score
@@ -91,22 +92,23 @@ def _message(f: Formula, env: FilingEnv, row: str, expected: Scalar, actual: Sca
 Condition = Callable[[FilingEnv], bool]
 WARM_CALLS = 4  # a check's first calls walk its expression (a walk costs about a quarter of
 # generating and compiling its code); it is compiled when used more
-_VERDICTS: dict[int, tuple[Formula, tuple[Condition, Condition, Condition]]] = {}
-_FORMULAS: dict[tuple[str, int], tuple[Profile, list[Formula]]] = {}
+_VERDICTS: dict[int, tuple[object, tuple[Condition, Condition, Condition]]] = {}
+_FORMULAS: dict[tuple[str, int], tuple[object, list[Formula]]] = {}
 
 
 def _compiled(f: Formula) -> tuple[Condition, Condition, Condition]:
     """(when, body, holds) of a formula as compiled conditions, built once per formula. The
     verdict IFERROR(IF(when, body, TRUE), FALSE) reduces to `body` where `when` holds, an
     error counting as FALSE."""
-    hit = _VERDICTS.get(id(f))
-    if hit is None or hit[0] is not f:
-        if len(_VERDICTS) > 20_000:
-            _VERDICTS.clear()
+
+    def build() -> tuple[Condition, Condition, Condition]:
         body = f.holds if f.explained is None else Or(f.holds, f.explained)
-        fns = tuple(compile_condition(e, warm=WARM_CALLS) for e in (f.when, body, f.holds))
-        hit = _VERDICTS[id(f)] = (f, fns)  # type: ignore[assignment]
-    return hit[1]  # type: ignore[return-value]
+        when, verdict, holds = (
+            compile_condition(e, warm=WARM_CALLS) for e in (f.when, body, f.holds)
+        )
+        return when, verdict, holds
+
+    return by_identity(_VERDICTS, 20_000, id(f), f, build)
 
 
 def _true(fn: Condition, env: FilingEnv) -> bool:
@@ -119,13 +121,10 @@ def _true(fn: Condition, env: FilingEnv) -> bool:
 def formulas_of(rule: Rule, profile: Profile) -> list[Formula]:
     """A rule's formulas for a profile, built once per profile (not once per filing)."""
     assert rule.formulas is not None
-    key = (rule.code, id(profile))
-    hit = _FORMULAS.get(key)
-    if hit is None or hit[0] is not profile:
-        if len(_FORMULAS) > 2_000:
-            _FORMULAS.clear()
-        hit = _FORMULAS[key] = (profile, rule.formulas(profile))
-    return hit[1]
+    formulas = rule.formulas
+    return by_identity(
+        _FORMULAS, 2_000, (rule.code, id(profile)), profile, lambda: formulas(profile)
+    )
 
 
 def formula_hits(

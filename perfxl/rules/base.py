@@ -20,6 +20,7 @@ from typing import Any
 from .. import expr as X
 from ..expr import Expr, Scalar
 from ..findings import Scope, Severity
+from ..memo import by_identity
 from ..model import Filing, Indicator, Project
 from ..profile import Node, Profile, QualitativeRule, QuantitativeRule
 from ..score_rules import RowKind
@@ -209,18 +210,13 @@ def _norm(v: object) -> Scalar:
     return None
 
 
-_FIXED: dict[int, tuple[Profile, dict[str, Node | None]]] = {}
+_FIXED: dict[int, tuple[object, dict[str, Node | None]]] = {}
 
 
 def fixed_leaf(profile: Profile, code: str) -> Node | None:
     """The profile's fixed (not unit-defined) leaf with this code; memoised per profile,
     as every row of every filing asks."""
-    hit = _FIXED.get(id(profile))
-    if hit is None or hit[0] is not profile:
-        if len(_FIXED) > 64:
-            _FIXED.clear()
-        hit = _FIXED[id(profile)] = (profile, {})
-    memo = hit[1]
+    memo: dict[str, Node | None] = by_identity(_FIXED, 64, id(profile), profile, dict)
     if code not in memo:
         node = profile.node(code)
         memo[code] = None if node is None or node.open or node.children else node

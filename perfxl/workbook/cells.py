@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..errors import InputError, Problem
+from ..memo import by_identity
 from ..model import Filing, Finance, FundLine, Funds, Header, IncomeLine, Indicator, Project
 from ..profile import Node, Profile, code_name
 from ..score_rules import NOT_APPLICABLE
@@ -513,26 +514,11 @@ def layout_key(
     return (id(profile), rkey, project_rows, income_rows)
 
 
-def memoised(
-    cache: dict[Any, Any], limit: int, key: tuple[Any, ...], profile: Profile, build: Any
-) -> Any:
-    """`build()` once per key while `profile` lives (the key holds its id), in a cache
-    emptied when it passes `limit` entries."""
-    hit = cache.get(key)
-    if hit is not None and hit[0] is profile:
-        return hit[1]
-    got = build()
-    if len(cache) > limit:
-        cache.clear()
-    cache[key] = (profile, got)
-    return got
-
-
 def formula_cells(
     profile: Profile, rows_per_group: int | dict[str, int], project_rows: int, income_rows: int
 ) -> FormulaCells:
     """The formula cells of the profile's layout with these block sizes (memoised)."""
-    return memoised(
+    return by_identity(
         _CELLS,
         256,
         layout_key(profile, rows_per_group, project_rows, income_rows),

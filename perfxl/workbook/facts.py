@@ -19,6 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+from ..memo import by_identity
 from .guard import Package, col_letter, col_number, open_package, parse_ref
 from .layout import PROJECT_FLAG_COLUMNS
 
@@ -295,13 +296,14 @@ class _Prepared:
     names: dict[str, tuple[str, int, int]]  # defined name → layout (sheet, row, col)
 
 
-_PREPARED: dict[int, tuple[Any, _Prepared]] = {}
+_PREPARED: dict[int, tuple[object, _Prepared]] = {}
 
 
 def _prepare(plan: Any) -> _Prepared:
-    hit = _PREPARED.get(id(plan))
-    if hit is not None and hit[0] is plan:
-        return hit[1]
+    return by_identity(_PREPARED, 256, id(plan), plan, lambda: _prepared(plan))
+
+
+def _prepared(plan: Any) -> _Prepared:
     from .formulas import block_rows, digits, letters
 
     layout = plan.layout
@@ -337,11 +339,7 @@ def _prepare(plan: Any) -> _Prepared:
             name = block
         mirror = fc if id(fc) in mirrored else None
         spots.append(_Spot(key, fc.text, label, name, block, off, _refs(fc.text, fc.sheet), mirror))
-    prepared = _Prepared(tuple(spots), tuple(inputs), names)
-    if len(_PREPARED) > 256:
-        _PREPARED.clear()
-    _PREPARED[id(plan)] = (plan, prepared)
-    return prepared
+    return _Prepared(tuple(spots), tuple(inputs), names)
 
 
 def _sizes(pkg: Package, profile: Any) -> tuple[Any, int, int]:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..decimal_math import r2
 from ..expr import Const, Expr, Field, If, IsNumber, to_excel
+from ..memo import by_identity
 from ..model import OWN_UNIT
 from ..profile import (
     BandsRule,
@@ -139,26 +140,24 @@ def execution_score(profile: Profile, node: Node, cells: dict[str, str]) -> str:
 
 
 _ROW_MARK = "\x00"  # stands for the row number in a row formula compiled once
-_ROW_TEXT: dict[int, tuple[Profile, str]] = {}
+_ROW_TEXT: dict[int, tuple[object, str]] = {}
 
 
 def project_row(profile: Profile, r: int) -> str:
     """复算得分 of a 三级 row of the project table (score_rules.open_row_score over the
     columns of layout.PROJECT_COLUMNS); "" on a row with nothing typed. Compiled once per
     profile with a mark for the row number: every row and every layout has this text."""
-    hit = _ROW_TEXT.get(id(profile))
-    if hit is None or hit[0] is not profile:
-        if len(_ROW_TEXT) > 64:
-            _ROW_TEXT.clear()
+
+    def build() -> str:
         cols = {c.key: c.letter for c in PROJECT_COLUMNS}
         keys = ("direction", "target", "actual", "score", "weight", "applicable")
         cells = {f"row.{k}": f"${cols[k]}{_ROW_MARK}" for k in keys}
         first, last = PROJECT_COLUMNS[0].letter, cols["explanation"]  # the row as printed
         body = compiled(open_row_score(profile), cells)
         na = cells["row.applicable"]  # a row marked 不适用 and nothing else is a row: 0
-        text = f'IF(COUNTA(${first}{_ROW_MARK}:${last}{_ROW_MARK})+COUNTA({na})=0,"",{body})'
-        hit = _ROW_TEXT[id(profile)] = (profile, text)
-    return hit[1].replace(_ROW_MARK, str(r))
+        return f'IF(COUNTA(${first}{_ROW_MARK}:${last}{_ROW_MARK})+COUNTA({na})=0,"",{body})'
+
+    return by_identity(_ROW_TEXT, 64, id(profile), profile, build).replace(_ROW_MARK, str(r))
 
 
 def dept_leaf(profile: Profile, node: Node, r: int, funds: dict[str, str], inputs: str) -> str:

@@ -20,6 +20,7 @@ from xlsxwriter.url import Url
 from xlsxwriter.workbook import Workbook
 
 from ..atomic import atomic_path
+from ..memo import by_identity
 from ..model import Filing
 from ..profile import Profile
 from ..scoring import score
@@ -52,7 +53,6 @@ from .cells import (  # noqa: F401  (re-exported: the writer's users import them
     excel_ref,
     formula_cells,
     layout_key,
-    memoised,
     place,
     rows_needed,
 )
@@ -142,7 +142,7 @@ def plan_for(
     checks: list[Any] | None = None,
 ) -> Plan:
     key = layout_key(profile, rows_per_group, project_rows, income_rows)
-    return memoised(
+    return by_identity(
         _PLANS,
         64,
         (*key, None if checks is None else id(checks)),
@@ -326,25 +326,24 @@ def _scalar(v: Any) -> Any:
     return v
 
 
-_VERDICT_FNS: dict[int, tuple[Any, Any, Any]] = {}
+_VERDICT_FNS: dict[int, tuple[object, tuple[Any, Any]]] = {}
 
 
 def _verdict_fns(check: Any) -> tuple[Any, Any]:
     """(verdict, strict verdict or None) of a check as compiled functions of an env, built
     once per check: every workbook written or stamped asks for the same checks' verdicts."""
-    hit = _VERDICT_FNS.get(id(check))
-    if hit is None or hit[0] is not check:
+
+    def build() -> tuple[Any, Any]:
         from ..expr import compile_condition
 
-        if len(_VERDICT_FNS) > 20_000:
-            _VERDICT_FNS.clear()
         expression = getattr(check, "expression", None)
         fn = compile_condition(expression()) if callable(expression) else None
         strict = None
         if fn is not None and getattr(check, "explainable", False):
             strict = compile_condition(check.strict().expression())
-        hit = _VERDICT_FNS[id(check)] = (check, fn, strict)
-    return hit[1], hit[2]
+        return fn, strict
+
+    return by_identity(_VERDICT_FNS, 20_000, id(check), check, build)
 
 
 def _truth(fn: Any, env: _Env) -> bool:
