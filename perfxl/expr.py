@@ -857,6 +857,14 @@ def truth(expr: Expr, env: Env, trace: Trace | None = None) -> bool:
         return False
 
 
+def compiled_truth(fn: Callable[[Env], bool], env: Env) -> bool:
+    """`truth` of a condition compiled by compile_condition."""
+    try:
+        return fn(env)
+    except EvalError:
+        return False
+
+
 # ------------------------------------------------------------------------ compilation
 
 

@@ -12,7 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 
-from ..expr import EvalError, Expr, Or, Scalar, compile_condition, evaluate, paths
+from ..expr import (
+    EvalError,
+    Expr,
+    Or,
+    Scalar,
+    compile_condition,
+    compiled_truth,
+    evaluate,
+    paths,
+)
 from ..findings import Finding, Report, RuleOutcome, Status
 from ..memo import by_identity
 from ..model import Filing
@@ -111,13 +120,6 @@ def _compiled(f: Formula) -> tuple[Condition, Condition, Condition]:
     return by_identity(_VERDICTS, 20_000, id(f), f, build)
 
 
-def _true(fn: Condition, env: FilingEnv) -> bool:
-    try:
-        return fn(env)
-    except EvalError:
-        return False
-
-
 def formulas_of(rule: Rule, profile: Profile) -> list[Formula]:
     """A rule's formulas for a profile, built once per profile (not once per filing)."""
     assert rule.formulas is not None
@@ -144,8 +146,8 @@ def formula_hits(
         if applies is False:
             continue
         applied = True
-        ok = applies is not None and _true(body, env)
-        passed_by_explanation = f.explained is not None and not _true(holds, env)
+        ok = applies is not None and compiled_truth(body, env)
+        passed_by_explanation = f.explained is not None and not compiled_truth(holds, env)
         if ok and not passed_by_explanation:
             continue
         path = f.path if at is None else row_path(at[0], at[1], f.path)

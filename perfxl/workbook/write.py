@@ -20,6 +20,7 @@ from xlsxwriter.url import Url
 from xlsxwriter.workbook import Workbook
 
 from ..atomic import atomic_path
+from ..expr import compiled_truth
 from ..memo import by_identity
 from ..model import Filing
 from ..profile import Profile
@@ -346,15 +347,6 @@ def _verdict_fns(check: Any) -> tuple[Any, Any]:
     return by_identity(_VERDICT_FNS, 20_000, id(check), check, build)
 
 
-def _truth(fn: Any, env: _Env) -> bool:
-    from ..expr import EvalError
-
-    try:
-        return fn(env)
-    except EvalError:  # an Excel error counts as FALSE (IFERROR(...,FALSE))
-        return False
-
-
 def audit_result(check: Any, env: _Env) -> str:
     """What the 审核 row of a check shows (its formula's cached value): 通过, 已说明 (a
     warning passed by its explanation), 错误 / 提示, or "" when there is no verdict."""
@@ -362,8 +354,8 @@ def audit_result(check: Any, env: _Env) -> str:
     if fn is None:
         return ""
     try:
-        ok = _truth(fn, env)
-        if ok and strict is not None and not _truth(strict, env):
+        ok = compiled_truth(fn, env)
+        if ok and strict is not None and not compiled_truth(strict, env):
             return EXPLAINED
     except (ArithmeticError, TypeError, ValueError, KeyError):
         ok = False
