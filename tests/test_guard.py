@@ -7,13 +7,13 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from types import SimpleNamespace
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from perfxl.errors import InputError, Problem
+from perfxl.errors import InputError
 from perfxl.workbook import guard
 from perfxl.workbook.guard import Extent, col_number, scan_extent
 
@@ -71,22 +71,18 @@ PIECE = st.one_of(
 )  # fmt: skip
 
 
-def _refuse(message: str, place: str = "", code: str = guard.FILE) -> InputError:
-    return InputError(Problem("t.xlsx", place, message, code))
-
-
 def measured(xml: bytes, chunk: int | None = None) -> Extent:
     """scan_extent of `xml` as a sheet part: read whole (as a part up to guard._KEEP is),
     or, given `chunk`, streamed in chunks of that many bytes (as a larger part is)."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("xl/worksheets/sheet1.xml", xml)
-    pkg = SimpleNamespace(zip=zipfile.ZipFile(buf), extents={}, parts={}, refuse=_refuse)
+    pkg = guard.Package(Path("t.xlsx"), zipfile.ZipFile(buf), buf.getvalue(), {}, {})
     saved = guard._CHUNK, guard._KEEP
     if chunk:
         guard._CHUNK, guard._KEEP = chunk, -1
     try:
-        got = scan_extent(pkg, "xl/worksheets/sheet1.xml")  # type: ignore[arg-type]
+        got = scan_extent(pkg, "xl/worksheets/sheet1.xml")
     finally:
         guard._CHUNK, guard._KEEP = saved
     # read whole, the part is kept for the cell facts; streamed, nothing is kept

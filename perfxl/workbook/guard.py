@@ -128,14 +128,21 @@ class Package:
         """The file cannot be used; `code` is the integrity rule it fails."""
         return InputError(Problem(self.file, place, message, code))
 
-    def part(self, name: str) -> bytes:
+    def damaged(self, name: str, sheet: str = "") -> InputError:
+        """A part that cannot be decompressed, named by the sheet it holds when known."""
+        where = f"工作表「{sheet}」" if sheet else f"{name} "
+        return self.refuse(f"文件已损坏（{where}无法解压），{_RESEND}", sheet)
+
+    def part(self, name: str, sheet: str = "") -> bytes:
+        """A part's bytes, kept when small (_KEEP); when it cannot be decompressed, the file
+        is refused, naming the sheet the part holds when one is given."""
         got = self.parts.get(name)
         if got is not None:
             return got
         try:
             got = self.zip.read(name)
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError) as exc:
-            raise self.refuse(f"文件已损坏（{name} 无法解压），{_RESEND}") from exc
+            raise self.damaged(name, sheet) from exc
         if len(got) <= _KEEP:
             self.parts[name] = got
         return got
@@ -575,18 +582,14 @@ def scan_extent(pkg: Package, part: str, sheet: str = "") -> Extent:
     counts = [0, 0, 0, 0]  # cells, placed cells, row tags, row tags with r
     cols: set[bytes] = set()
     rows: set[bytes] = set()
-    try:
-        info = pkg.zip.getinfo(part)
-        if info.file_size <= _KEEP:  # one view of the whole part, kept for the cell facts
-            view = pkg.parts.get(part)
-            if view is None:
-                view = pkg.parts[part] = pkg.zip.read(part)
-            _measure(view, counts, cols, rows)
-        else:
+    info = pkg.zip.NameToInfo.get(part)
+    if info is not None and info.file_size <= _KEEP:  # whole, kept for the cell facts
+        _measure(pkg.part(part, sheet), counts, cols, rows)
+    else:
+        try:
             _stream_measure(pkg, part, sheet, counts, cols, rows)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError) as exc:
-        where = f"工作表「{sheet}」" if sheet else part
-        raise pkg.refuse(f"文件已损坏（{where}无法解压），{_RESEND}", sheet) from exc
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError) as exc:
+            raise pkg.damaged(part, sheet) from exc
     cells, placed, row_tags, row_refs = counts
     unplaced_cells = max(0, cells - placed)
     unplaced_rows = max(0, row_tags - row_refs)
