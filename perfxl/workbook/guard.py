@@ -299,7 +299,6 @@ _SHEET_TAG = re.compile(r"<(?:\w+:)?sheet\b([^>]*)>")
 _NAME_TAG = re.compile(r"<(?:\w+:)?definedName\b([^>]*)>([^<]*)</")
 _REL_TAG = re.compile(r"<(?:\w+:)?Relationship\b([^>]*)>")
 _ATTR = re.compile(r"([\w:]+)=\"([^\"]*)\"")
-_NAME_ATTR = re.compile(r"\bname=\"([^\"]*)\"")
 
 
 def _unescape(text: str) -> str:
@@ -342,28 +341,33 @@ def _parse_workbook(
     Scanned with regular expressions rather than an XML parser: these parts are flat and
     machine-written. Cached by content: a batch of returns from one template shares them.
     """
-    book = book_xml.decode("utf-8", "replace")
     targets: dict[str, str] = {}
     for m in _REL_TAG.finditer(rels_xml.decode("utf-8", "replace")):
         a = _attrs(m[1])
         target = a.get("Target", "")
         targets[a.get("Id", "")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-    sheets = []
-    for m in _SHEET_TAG.finditer(book):
-        a = _attrs(m[1])
-        sheets.append((a.get("name", ""), targets.get(a.get("id", ""), "")))
+    sheet_tags, name_tags = workbook_tags(book_xml)
+    sheets = [(a.get("name", ""), targets.get(a.get("id", ""), "")) for a in sheet_tags]
     names: dict[str, str] = {}
     local: dict[str, str] = {}
-    for m in _NAME_TAG.finditer(book):
-        attrs, text = m[1], m[2]
-        found = _NAME_ATTR.search(attrs)
-        name = _unescape(found[1]) if found else ""
-        value = _unescape(text).strip()
-        if "localSheetId" in attrs:
+    for a, value in name_tags:
+        name = a.get("name", "")
+        if "localSheetId" in a:
             local.setdefault(name, value)
         else:
             names[name] = value
     return tuple(sheets), tuple(names.items()), tuple(local.items())
+
+
+def workbook_tags(
+    book_xml: bytes,
+) -> tuple[list[dict[str, str]], list[tuple[dict[str, str], str]]]:
+    """The attributes of xl/workbook.xml's <sheet> tags, and the attributes and text of its
+    <definedName> tags, unescaped, in document order."""
+    book = book_xml.decode("utf-8", "replace")
+    sheets = [_attrs(m[1]) for m in _SHEET_TAG.finditer(book)]
+    names = [(_attrs(m[1]), _unescape(m[2]).strip()) for m in _NAME_TAG.finditer(book)]
+    return sheets, names
 
 
 # ------------------------------------------------------------------ defined names

@@ -9,18 +9,16 @@ same columns, which is the same area to Excel and LibreOffice.
 
 from __future__ import annotations
 
-import html
 import re
 import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
 
+from .guard import workbook_tags
+
 MAX_ROW = 1_048_576
 
-_NAME = re.compile(rb"<definedName\b([^>]*)>([^<]*)</definedName>")
-_SHEET = re.compile(rb"<sheet\b([^>]*?)/?>")
-_ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
 _COLUMNS = re.compile(r"^\$?([A-Z]{1,3}):\$?([A-Z]{1,3})$")
 
 
@@ -31,20 +29,16 @@ def column_print_areas(path: Path) -> dict[str, tuple[str, str]]:
             xml = z.read("xl/workbook.xml")
     except (OSError, KeyError, zipfile.BadZipFile):
         return {}
-    titles = [
-        html.unescape(dict(_ATTR.findall(m.group(1))).get(b"name", b"").decode("utf-8"))
-        for m in _SHEET.finditer(xml)
-    ]
+    sheets, names = workbook_tags(xml)
+    titles = [a.get("name", "") for a in sheets]
     out: dict[str, tuple[str, str]] = {}
-    for m in _NAME.finditer(xml):
-        attrs = dict(_ATTR.findall(m.group(1)))
-        local = attrs.get(b"localSheetId", b"")
-        if attrs.get(b"name") != b"_xlnm.Print_Area" or not local.isdigit():
+    for a, value in names:
+        local = a.get("localSheetId", "")
+        if a.get("name") != "_xlnm.Print_Area" or not local.isdigit():
             continue
         if int(local) >= len(titles):
             continue
-        ref = html.unescape(m.group(2).decode("utf-8")).rpartition("!")[2]
-        cols = _COLUMNS.match(ref.strip())
+        cols = _COLUMNS.match(value.rpartition("!")[2].strip())
         if cols:
             out[titles[int(local)]] = (cols.group(1), cols.group(2))
     return out
