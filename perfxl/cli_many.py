@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from .errors import InputError, Problem
 from .isolation import failure
 from .parallel import default_jobs, ordered_map
 from .terminal import clean
@@ -64,6 +64,11 @@ def _task(path: Path) -> _Done:
         return _refused(file, [(p.place, p.message)])
 
 
+def _said(notes: list[Problem]) -> list[str]:
+    """Reading notes as printed after the file's name: place, then message."""
+    return [p.message if not p.place else f"{p.place}：{p.message}" for p in notes]
+
+
 def _crashed(path: Path) -> _Done:
     return _refused(
         str(path), [("", "处理该文件时工作进程意外退出（可能内存不足或文件异常），已跳过")]
@@ -86,7 +91,7 @@ def _read(path: Path) -> _Done:
     return _Done(
         str(path),
         body,
-        notes=[p.message if not p.place else f"{p.place}：{p.message}" for p in notes],
+        notes=_said(notes),
     )
 
 
@@ -99,7 +104,7 @@ def _score(path: Path) -> _Done:
     filing, notes = load_filing_ex(path)
     ref = _TASK["profile"]
     profile = load_profile(ref or filing.profile)
-    told = [p.message if not p.place else f"{p.place}：{p.message}" for p in notes]
+    told = _said(notes)
     if filing.profile_version and filing.profile_version != profile.version and not ref:
         told.append(
             f"填报数据按评价框架 {profile.id} 版本 {filing.profile_version} 编制，"
